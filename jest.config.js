@@ -1,0 +1,12 @@
+/** Jest in native ESM mode (see shared/STACK.md): TypeScript through ts-jest, `.js` import suffixes mapped. */
+export default {
+  testEnvironment: 'node',
+  extensionsToTreatAsEsm: ['.ts'],
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  transform: { '^.+\\.ts$': ['ts-jest', { useESM: true }] },
+  roots: ['<rootDir>/protocol', '<rootDir>/supervisor'],
+  testMatch: ['**/test/**/*.test.ts'],
+  testTimeout: 60_000,
+  // Supervisors are real processes with real ports: keep the 2-core machine from oversubscribing.
+  maxWorkers: 2,
+};

@@ -1,0 +1,19 @@
+import type { ScreenDump } from './headless-screen.js';
+
+/** Messages between the supervisor's main thread and the terminal-model worker. Order is the contract. */
+export type ToMirror =
+  | { t: 'data'; bytes: Uint8Array }
+  | { t: 'resize'; columns: number; rows: number }
+  | { t: 'snapshot'; id: number }
+  | { t: 'dump'; id: number; maxLines: number };
+
+export type FromMirror =
+  | { t: 'parsed'; bytes: number }
+  | { t: 'snapshot'; id: number; data: Uint8Array }
+  | { t: 'dump'; id: number; dump: ScreenDump };
+
+export interface MirrorInit {
+  columns: number;
+  rows: number;
+  scrollback: number;
+}
