@@ -82,9 +82,18 @@ function onSignal(sig: NodeJS.Signals): void {
   signals++;
   if (!session) return shutdown(128 + (sig === 'SIGINT' ? 2 : sig === 'SIGHUP' ? 1 : 15));
   if (session.job.exit) return shutdown(session.job.exit.code); // --no-exit: the command is already done
-  // A second signal means "now": the command's group gets SIGKILL.
+  // A second signal means "now": the command's group gets SIGKILL. So does a command that ignores the first
+  // one for too long (an interactive shell ignores SIGTERM).
   const forwarded: NodeJS.Signals = signals > 1 ? 'SIGKILL' : sig;
   log.info({ signal: sig, forwarded }, 'forwarding signal to the command');
   session.signal(forwarded);
+  if (signals === 1) {
+    const current = session;
+    setTimeout(() => {
+      if (current.job.exit) return;
+      log.warn({ afterMs: config.killAfterMs }, 'command outlived the signal; sending SIGKILL');
+      current.signal('SIGKILL');
+    }, config.killAfterMs).unref();
+  }
 }
 for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(sig, () => onSignal(sig));

@@ -94,15 +94,16 @@ export class ClientConnection {
     this.pump();
   }
 
-  /** The command has ended: deliver everything still queued, then the exit status, then close with 1000. */
-  finish(): void {
+  /**
+   * The command has ended: deliver everything still queued, then the exit status, then close with 1000.
+   * A client that has not sent its init yet is closed at once when `closeIfUninitialized` (the supervisor is
+   * about to exit), otherwise it gets the final screen once it does.
+   */
+  finish(closeIfUninitialized: boolean): void {
     if (this.closed) return;
     this.finishing = true;
-    if (!this.initialized) {
-      this.ws.close(CloseCode.NORMAL, 'command ended');
-      return;
-    }
-    this.pump();
+    if (this.initialized) this.pump();
+    else if (closeIfUninitialized) this.close(CloseCode.NORMAL, 'command ended');
   }
 
   ping(deadline: number): void {
@@ -139,6 +140,8 @@ export class ClientConnection {
       this.wantsExitStatus = msg.init.capabilities?.includes(CAPABILITY_EXIT_STATUS) ?? false;
       this.session.resize(this, { columns: msg.init.columns, rows: msg.init.rows });
       for (const m of this.session.greeting()) this.send(m);
+      // After the command has ended a client still gets the final screen, then the status and the close.
+      if (this.session.exitStatus) this.finishing = true;
       this.startSync();
       return;
     }

@@ -26,6 +26,7 @@ export interface SupervisorConfig {
   clientQueueBytes: number;
   parseBacklogBytes: number;
   exitFlushTimeoutMs: number;
+  killAfterMs: number;
   logLevel: string;
 }
 
@@ -79,37 +80,66 @@ function parseBool(name: string, raw: string): boolean {
   throw new ConfigError(`${name} must be true or false, got "${raw}"`);
 }
 
+interface ValueOption {
+  flags: string;
+  key: string;
+  env: string;
+  description: string;
+  default?: unknown;
+  defaultText?: string;
+  parse?: (raw: string) => unknown;
+  choices?: string[];
+}
+
+/** Options that take a value: from a flag, else from the environment variable, else the default. */
+const VALUE_OPTIONS: ValueOption[] = [
+  { flags: '-p, --port <port>', key: 'port', env: 'PORT', description: 'port to listen on (0: any free port)', default: 7681, parse: integer(0, 65535) },
+  { flags: '-i, --host <address>', key: 'host', env: 'HOST', description: 'address to bind (0.0.0.0 in a pod)', default: '127.0.0.1' },
+  { flags: '-c, --credential <user:password>', key: 'credential', env: 'CREDENTIAL', description: 'require HTTP Basic auth / AuthToken, like ttyd -c', parse: credential },
+  { flags: '--scrollback <lines>', key: 'scrollback', env: 'SCROLLBACK', description: 'lines of history kept for replay', default: 100_000, parse: integer(0, 1_000_000) },
+  { flags: '-w, --cwd <dir>', key: 'cwd', env: 'CWD', description: 'working directory of the command (default: the current one)' },
+  { flags: '-m, --max-clients <n>', key: 'maxClients', env: 'MAX_CLIENTS', description: 'concurrent WebSocket clients allowed', default: 100, parse: integer(1, 10_000) },
+  { flags: '-T, --terminal-type <term>', key: 'terminalType', env: 'TERM_TYPE', description: 'TERM for the command', default: 'xterm-256color' },
+  { flags: '--size <cols>x<rows>', key: 'size', env: 'TERMINAL_SIZE', description: 'terminal size until a client sends its own', default: { columns: 80, rows: 24 }, defaultText: '80x24', parse: size },
+  { flags: '-P, --ping-interval <seconds>', key: 'pingInterval', env: 'PING_INTERVAL', description: 'WebSocket ping interval; a peer silent for 2 intervals is dropped', default: 5, parse: integer(1, 3600) },
+  { flags: '--max-message-bytes <n>', key: 'maxMessageBytes', env: 'MAX_MESSAGE_BYTES', description: 'largest message accepted from a client', default: 1 << 20, parse: integer(1024, 64 << 20) },
+  { flags: '--client-queue-bytes <n>', key: 'clientQueueBytes', env: 'CLIENT_QUEUE_BYTES', description: 'output queued for one slow client before it is resynchronised by a replay', default: 8 << 20, parse: integer(64 << 10, 1 << 30) },
+  // xterm.js throws away writes once ~50M characters are pending, so the bound stays below that.
+  { flags: '--parse-backlog-bytes <n>', key: 'parseBacklogBytes', env: 'PARSE_BACKLOG_BYTES', description: 'output not yet parsed by the terminal model before the command is paused', default: 32 << 20, parse: integer(1 << 20, 40 << 20) },
+  { flags: '--exit-flush-timeout <ms>', key: 'exitFlushTimeout', env: 'EXIT_FLUSH_TIMEOUT_MS', description: 'how long to wait for clients to receive the final output', default: 10_000, parse: integer(0, 600_000) },
+  { flags: '--kill-after <ms>', key: 'killAfter', env: 'KILL_AFTER_MS', description: 'after forwarding SIGTERM/SIGINT/SIGHUP, SIGKILL the command if it is still running this much later', default: 10_000, parse: integer(0, 3_600_000) },
+  { flags: '--log-level <level>', key: 'logLevel', env: 'LOG_LEVEL', description: 'log level', default: 'info', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
+];
+
+/** Switches: a flag turns them on (or off, for --no-exit); otherwise the environment variable decides. */
+const SWITCHES = [
+  { flags: '-W, --writable', key: 'writable', env: 'WRITABLE', description: 'accept input from clients (default: read-only, like ttyd)', flagValue: true, default: false },
+  { flags: '--no-exit', key: 'exit', env: 'EXIT_ON_JOB', description: 'keep serving the final screen after the command ends', flagValue: false, default: true },
+  { flags: '-O, --check-origin', key: 'checkOrigin', env: 'CHECK_ORIGIN', description: 'refuse WebSocket upgrades whose Origin is not the Host', flagValue: true, default: false },
+];
+
 function buildProgram(): Command {
-  return new Command('cliscale-supervisor')
+  const program = new Command('cliscale-supervisor')
     .description(
-      'Run one command in a pseudo-terminal and share it with any number of browser or ttyd clients over\n' +
-        "ttyd's WebSocket protocol. Clients that (re)connect get the whole terminal replayed.",
+      "Run one command in a pseudo-terminal and share it with any number of browser or ttyd clients over ttyd's " +
+        'WebSocket protocol. Clients that (re)connect get the whole terminal replayed.',
     )
     .usage('[options] -- <command...>')
-    .argument('[command...]', 'command and arguments (or env COMMAND, run with /bin/sh -c)')
-    .addOption(new Option('-p, --port <port>', 'port to listen on (0: any free port)').env('PORT').default(7681).argParser(integer(0, 65535)))
-    .addOption(new Option('-i, --host <address>', 'address to bind (0.0.0.0 in a pod)').env('HOST').default('127.0.0.1'))
-    .addOption(new Option('-W, --writable', 'accept input from clients (env WRITABLE=true|false; default read-only)'))
-    .addOption(new Option('-c, --credential <user:password>', 'require HTTP Basic auth / AuthToken, like ttyd -c').env('CREDENTIAL').argParser(credential))
-    .addOption(new Option('--scrollback <lines>', 'lines of history kept for replay').env('SCROLLBACK').default(100_000).argParser(integer(0, 1_000_000)))
-    .addOption(new Option('-w, --cwd <dir>', 'working directory of the command').env('CWD'))
-    .addOption(new Option('-m, --max-clients <n>', 'concurrent WebSocket clients allowed').env('MAX_CLIENTS').default(100).argParser(integer(1, 10_000)))
-    .addOption(new Option('--no-exit', 'keep serving the final screen after the command ends (env EXIT_ON_JOB=false)'))
-    .addOption(new Option('-T, --terminal-type <term>', 'TERM for the command').env('TERM_TYPE').default('xterm-256color'))
-    .addOption(new Option('--size <cols>x<rows>', 'terminal size until a client sends its own').env('TERMINAL_SIZE').default({ columns: 80, rows: 24 }, '80x24').argParser(size))
-    .addOption(new Option('-t, --client-option <key=value>', "preference sent to clients (ttyd -t); repeatable").argParser(clientOption))
-    .addOption(new Option('-O, --check-origin', 'refuse WebSocket upgrades whose Origin is not the Host (env CHECK_ORIGIN=true)'))
-    .addOption(new Option('-P, --ping-interval <seconds>', 'WebSocket ping interval; a peer silent for 2 intervals is dropped').env('PING_INTERVAL').default(5).argParser(integer(1, 3600)))
-    .addOption(new Option('--max-message-bytes <n>', 'largest message accepted from a client').env('MAX_MESSAGE_BYTES').default(1 << 20).argParser(integer(1024, 64 << 20)))
-    .addOption(new Option('--client-queue-bytes <n>', 'output queued for one slow client before it is resynchronised by a replay').env('CLIENT_QUEUE_BYTES').default(8 << 20).argParser(integer(64 << 10, 1 << 30)))
-    .addOption(new Option('--parse-backlog-bytes <n>', 'output not yet parsed by the terminal model before the command is paused').env('PARSE_BACKLOG_BYTES').default(32 << 20).argParser(integer(1 << 20, 40 << 20)))
-    .addOption(new Option('--exit-flush-timeout <ms>', 'how long to wait for clients to receive the final output').env('EXIT_FLUSH_TIMEOUT_MS').default(10_000).argParser(integer(0, 600_000)))
-    .addOption(new Option('--log-level <level>', 'log level').env('LOG_LEVEL').default('info').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']))
-    .addHelpText(
-      'after',
-      '\nExamples:\n  cliscale-supervisor -W -- bash\n  COMMAND="npm test" PORT=7681 HOST=0.0.0.0 cliscale-supervisor\n\n' +
-        'The supervisor exits with the command\'s exit code (128+N when a signal ended it).',
-    );
+    .argument('[command...]', 'command and arguments (or env COMMAND, run with /bin/sh -c)');
+  for (const o of VALUE_OPTIONS) {
+    const option = new Option(o.flags, `${o.description} (env: ${o.env})`);
+    if (o.parse) option.argParser(o.parse);
+    if (o.choices) option.choices(o.choices);
+    if (o.default !== undefined) option.default(o.default, o.defaultText);
+    program.addOption(option);
+  }
+  for (const s of SWITCHES) program.addOption(new Option(s.flags, `${s.description} (env: ${s.env}=true|false)`));
+  program.addOption(new Option('-t, --client-option <key=value>', 'preference sent to clients (ttyd -t); repeatable').argParser(clientOption));
+  return program.addHelpText(
+    'after',
+    '\nExamples:\n  cliscale-supervisor -W -- bash\n  COMMAND="npm test" PORT=7681 HOST=0.0.0.0 cliscale-supervisor\n\n' +
+      "The supervisor exits with the command's exit code (128+N when signal N ended it).",
+  );
 }
 
 /** Parses argv (without node and script) and env. Throws ConfigError with a message meant for a person. */
@@ -130,14 +160,29 @@ export function helpText(): string {
   return buildProgram().helpInformation();
 }
 
+/** Flags win; then the environment; then defaults. Environment values go through the same parsers. */
 function toConfig(program: Command, env: NodeJS.ProcessEnv): SupervisorConfig {
-  const o = program.opts();
-  const args = program.args;
+  const o: Record<string, any> = { ...program.opts() };
   const fromCli = (key: string) => program.getOptionValueSource(key) === 'cli';
+  for (const opt of VALUE_OPTIONS) {
+    const raw = env[opt.env];
+    if (fromCli(opt.key) || raw === undefined || raw === '') continue;
+    if (opt.choices && !opt.choices.includes(raw)) {
+      throw new ConfigError(`${opt.env} must be one of ${opt.choices.join(', ')}, got "${raw}"`);
+    }
+    try {
+      o[opt.key] = opt.parse ? opt.parse(raw) : raw;
+    } catch (err) {
+      throw new ConfigError(`${opt.env}: ${(err as Error).message}`);
+    }
+  }
+  for (const sw of SWITCHES) {
+    o[sw.key] = fromCli(sw.key) ? sw.flagValue : parseBool(sw.env, env[sw.env] ?? String(sw.default));
+  }
 
   let command: SupervisorConfig['command'];
-  if (args.length > 0) {
-    command = { argv: args, display: args.join(' ') };
+  if (program.args.length > 0) {
+    command = { argv: program.args, display: program.args.join(' ') };
   } else if (env.COMMAND && env.COMMAND.trim() !== '') {
     // A command line from the environment is a shell program by nature; it is passed to sh as one argument,
     // never spliced into another string.
@@ -155,31 +200,27 @@ function toConfig(program: Command, env: NodeJS.ProcessEnv): SupervisorConfig {
   }
   if (!isDir) throw new ConfigError(`working directory "${cwd}" does not exist or is not a directory`);
 
-  const writable = fromCli('writable') ? true : parseBool('WRITABLE', env.WRITABLE ?? 'false');
-  const exitOnJob = fromCli('exit') ? false : parseBool('EXIT_ON_JOB', env.EXIT_ON_JOB ?? 'true');
-  const checkOrigin = fromCli('checkOrigin') ? true : parseBool('CHECK_ORIGIN', env.CHECK_ORIGIN ?? 'false');
-  const clientOptions = (o.clientOption as Record<string, unknown> | undefined) ?? {};
-
   return {
     command,
     port: o.port,
     host: o.host,
-    writable,
+    writable: o.writable,
     credential: o.credential,
     scrollback: o.scrollback,
     cwd,
     maxClients: o.maxClients,
-    exitOnJob,
+    exitOnJob: o.exit,
     terminalType: o.terminalType,
     columns: o.size.columns,
     rows: o.size.rows,
-    clientOptions,
-    checkOrigin,
+    clientOptions: (o.clientOption as Record<string, unknown> | undefined) ?? {},
+    checkOrigin: o.checkOrigin,
     pingIntervalMs: o.pingInterval * 1000,
     maxMessageBytes: o.maxMessageBytes,
     clientQueueBytes: o.clientQueueBytes,
     parseBacklogBytes: o.parseBacklogBytes,
     exitFlushTimeoutMs: o.exitFlushTimeout,
+    killAfterMs: o.killAfter,
     logLevel: o.logLevel,
   };
 }

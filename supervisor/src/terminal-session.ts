@@ -101,10 +101,6 @@ export class TerminalSession
     const client = new ClientConnection(this.nextClientId++, ws, this);
     this.clients.add(client);
     this.log.info({ client: client.id, clients: this.clients.size }, 'client connected');
-    if (this.exitStatus && !this.config.exitOnJob) {
-      // Still serving the final screen: the client gets its replay, then the status and a normal close.
-      client.finish();
-    }
     return client;
   }
 
@@ -188,7 +184,7 @@ export class TerminalSession
     this.exitStatus = { exitCode: exit.code, signal: exit.signal };
     this.log.info({ exitCode: exit.code, signal: exit.signal, bytes: this.mirror.received }, 'command exited');
     // node-pty emits every data event before exit, so all output is already queued for every client.
-    for (const c of this.clients) c.finish();
+    for (const c of this.clients) c.finish(this.config.exitOnJob);
     if (this.config.exitOnJob) {
       const timer = setTimeout(() => {
         if (this.clients.size > 0) this.log.warn({ clients: this.clients.size }, 'clients did not take the final output in time');
