@@ -1,8 +1,11 @@
 // Browser-safe byte helpers: the codec runs in Node (supervisor, gateway, tests) and in the browser (web-terminal).
 const encoder = new TextEncoder();
+
+/** Bytes backed by a plain ArrayBuffer, which is what WebSocket.send and postMessage transfer accept. */
+export type Bytes = Uint8Array<ArrayBuffer>;
 const decoder = new TextDecoder('utf-8', { fatal: false });
 
-export function utf8(text: string): Uint8Array {
+export function utf8(text: string): Bytes {
   return encoder.encode(text);
 }
 
@@ -11,7 +14,7 @@ export function fromUtf8(bytes: Uint8Array): string {
 }
 
 /** One byte of command followed by the payload, in a single fresh buffer (one WebSocket message). */
-export function withCommand(command: number, payload: Uint8Array | string): Uint8Array {
+export function withCommand(command: number, payload: Uint8Array | string): Bytes {
   const body = typeof payload === 'string' ? utf8(payload) : payload;
   const out = new Uint8Array(body.length + 1);
   out[0] = command;

@@ -1,4 +1,4 @@
-import { fromUtf8, utf8, withCommand } from './bytes.js';
+import { fromUtf8, utf8, withCommand, type Bytes } from './bytes.js';
 import { ClientCommand, DEFAULT_COLUMNS, DEFAULT_ROWS, MAX_COLUMNS, MAX_ROWS } from './commands.js';
 
 /** The first message a client sends: `{"AuthToken":"…","columns":C,"rows":R}` (plus cliscale's `capabilities`). */
@@ -24,23 +24,23 @@ export type ClientMessage =
   | { type: 'invalid'; command: number; reason: string }
   | { type: 'unknown'; command: number };
 
-export function encodeInit(init: InitMessage): Uint8Array {
+export function encodeInit(init: InitMessage): Bytes {
   return utf8(JSON.stringify(init));
 }
 
-export function encodeInput(data: string | Uint8Array): Uint8Array {
+export function encodeInput(data: string | Uint8Array): Bytes {
   return withCommand(ClientCommand.INPUT, data);
 }
 
-export function encodeResize(size: TerminalSize): Uint8Array {
+export function encodeResize(size: TerminalSize): Bytes {
   return withCommand(ClientCommand.RESIZE_TERMINAL, JSON.stringify({ columns: size.columns, rows: size.rows }));
 }
 
-export function encodePause(): Uint8Array {
+export function encodePause(): Bytes {
   return Uint8Array.of(ClientCommand.PAUSE);
 }
 
-export function encodeResume(): Uint8Array {
+export function encodeResume(): Bytes {
   return Uint8Array.of(ClientCommand.RESUME);
 }
 

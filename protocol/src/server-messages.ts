@@ -1,4 +1,4 @@
-import { fromUtf8, withCommand } from './bytes.js';
+import { fromUtf8, withCommand, type Bytes } from './bytes.js';
 import { ServerCommand } from './commands.js';
 import { formatJsonC } from './json-c.js';
 
@@ -17,19 +17,19 @@ export type ServerMessage =
   | { type: 'invalid'; command: number; reason: string }
   | { type: 'unknown'; command: number };
 
-export function encodeOutput(data: Uint8Array | string): Uint8Array {
+export function encodeOutput(data: Uint8Array | string): Bytes {
   return withCommand(ServerCommand.OUTPUT, data);
 }
 
-export function encodeTitle(title: string): Uint8Array {
+export function encodeTitle(title: string): Bytes {
   return withCommand(ServerCommand.SET_WINDOW_TITLE, title);
 }
 
-export function encodePreferences(preferences: Record<string, unknown>): Uint8Array {
+export function encodePreferences(preferences: Record<string, unknown>): Bytes {
   return withCommand(ServerCommand.SET_PREFERENCES, formatJsonC(preferences));
 }
 
-export function encodeExitStatus(status: ExitStatus): Uint8Array {
+export function encodeExitStatus(status: ExitStatus): Bytes {
   return withCommand(ServerCommand.EXIT_STATUS, JSON.stringify(status));
 }
 

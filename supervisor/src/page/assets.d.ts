@@ -1,0 +1,2 @@
+// esbuild bundles imported stylesheets into client.css.
+declare module '*.css';

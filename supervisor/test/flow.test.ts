@@ -1,0 +1,100 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import type { Socket } from 'node:net';
+import { startSupervisor, stopAllSupervisors, type SupervisorProcess } from './helpers/supervisor-process.js';
+import { TtyClient, supervisorScreen } from './helpers/tty-client.js';
+
+const clients: TtyClient[] = [];
+async function connect(url: string, options: Parameters<typeof TtyClient.connect>[1] = {}): Promise<TtyClient> {
+  const c = await TtyClient.connect(url, options);
+  clients.push(c);
+  return c;
+}
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.dispose();
+  await stopAllSupervisors();
+});
+
+/** Samples the supervisor's RSS until stopped; returns the peak in MiB. */
+function watchMemory(sup: SupervisorProcess): { stop: () => number } {
+  let peak = 0;
+  const timer = setInterval(() => {
+    try {
+      peak = Math.max(peak, sup.rss());
+    } catch {
+      // exited
+    }
+  }, 100);
+  return { stop: () => (clearInterval(timer), peak / 2 ** 20) };
+}
+
+const socketOf = (c: TtyClient) => (c.ws as unknown as { _socket: Socket })._socket;
+
+describe('flow control', () => {
+  it('survives a 200 MB flood without losing a byte or growing memory without bound', async () => {
+    // 150 MB of random data in base64: 200 MB of output in 76-column lines.
+    const sup = await startSupervisor(['-W', '--', 'sh', '-c', 'stty -echo; read _; head -c 150000000 /dev/urandom | base64; echo FLOOD-END; sleep 60']);
+    const client = await connect(sup.wsUrl, { keepOutput: false });
+    await client.until(() => client.outputBytes > 0);
+    const memory = watchMemory(sup);
+    client.type('\r');
+    await client.waitForTail('FLOOD-END', 120_000);
+    const peakMiB = memory.stop();
+    // base64 output: 150e6 * 4/3 plus CRLF line endings (77 input bytes per 76-column line).
+    const expected = Math.ceil(150e6 / 3) * 4 + Math.ceil((150e6 * 4) / 3 / 76) * 2;
+    expect(client.outputBytes).toBeGreaterThanOrEqual(expected);
+    expect((await sup.status()).bytesOut).toBeGreaterThanOrEqual(expected);
+    // 100k lines of scrollback cost ~150 MiB (STACK.md); the 32 MiB parse backlog and queues add to it.
+    // Without flow control the model's pending writes alone would exceed 200 MB (and xterm would throw).
+    expect(peakMiB).toBeLessThan(600);
+    // The terminal model has caught up and holds the tail of the flood.
+    const screen = await supervisorScreen(sup.baseUrl, 30);
+    expect(screen.lines.join('\n')).toContain('FLOOD-END');
+    expect(screen.scrollbackLines).toBe(100_000);
+  });
+
+  it('a stalled client neither slows the command nor another client, and comes back through a replay', async () => {
+    const sup = await startSupervisor(['-W', '--', 'sh', '-c', 'stty -echo; read _; head -c 45000000 /dev/urandom | base64; echo STALL-END; sleep 60']);
+    const stalled = await connect(sup.wsUrl, { keepOutput: false, screen: true });
+    const healthy = await connect(sup.wsUrl, { keepOutput: false });
+    await Promise.all([stalled, healthy].map((c) => c.until(() => c.outputBytes > 0)));
+    socketOf(stalled).pause(); // stops reading: the kernel buffers fill and the supervisor cannot send
+    const memory = watchMemory(sup);
+    healthy.type('\r');
+    await healthy.waitForTail('STALL-END', 60_000);
+    // The command itself finished while the stalled client still was not reading.
+    expect((await supervisorScreen(sup.baseUrl, 5)).lines.join('\n')).toContain('STALL-END');
+    const peakMiB = memory.stop();
+    expect(peakMiB).toBeLessThan(500);
+    expect(stalled.tail).not.toContain('STALL-END');
+
+    socketOf(stalled).resume();
+    await stalled.waitForTail('STALL-END', 60_000);
+    await new Promise((r) => setTimeout(r, 300));
+    const server = await supervisorScreen(sup.baseUrl);
+    const view = await stalled.screenDump();
+    expect(view.lines.slice(-24)).toEqual(server.lines.slice(-24));
+    expect(view.cursor).toEqual(server.cursor);
+    expect(sup.stderr).toMatch(/client fell behind; it will get a fresh replay/);
+  });
+
+  it('honours PAUSE for that client only, and RESUME brings it up to date', async () => {
+    const sup = await startSupervisor(['-W', '--', 'sh', '-c', 'stty -echo; read _; seq 1 30000; echo PAUSE-END; sleep 60']);
+    const paused = await connect(sup.wsUrl, { screen: true });
+    const other = await connect(sup.wsUrl);
+    await Promise.all([paused, other].map((c) => c.until(() => c.outputBytes > 0)));
+    paused.pause();
+    await new Promise((r) => setTimeout(r, 100));
+    const before = paused.outputBytes;
+    other.type('\r');
+    await other.waitForText('PAUSE-END');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(paused.outputBytes).toBe(before);
+    paused.resume();
+    await paused.waitForText('PAUSE-END');
+    await new Promise((r) => setTimeout(r, 100));
+    expect((await paused.screenDump()).lines).toEqual((await supervisorScreen(sup.baseUrl)).lines);
+    expect(paused.text().startsWith('\x1bc1\r\n')).toBe(true); // empty replay, then every line live
+    const numbers = paused.text().slice(2).split('\r\n').filter((l) => /^\d+$/.test(l));
+    expect(numbers.length).toBe(30000);
+  });
+});
