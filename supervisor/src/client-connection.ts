@@ -11,14 +11,17 @@ import {
   type TerminalSize,
 } from '@cliscale/protocol';
 import type { Logger } from 'pino';
+import type { Snapshot } from './terminal-mirror.js';
 
 /** Largest OUTPUT message we build when several small pty chunks are waiting. */
 const MAX_MESSAGE_PAYLOAD = 64 * 1024;
 /** Bytes handed to the socket but not yet flushed to the kernel. Beyond this, output waits in our queue. */
 const MAX_INFLIGHT = 512 * 1024;
 
-export interface Snapshot {
-  data: Uint8Array;
+/** A live chunk and the stream offset just after it. */
+interface Queued {
+  bytes: Uint8Array;
+  end: number;
 }
 
 /** What a client needs from the terminal session it is attached to. */
@@ -29,7 +32,7 @@ export interface SessionForClient {
   authenticate(init: InitMessage): boolean;
   /** Title and preferences messages, sent right after a valid init, as ttyd does. */
   greeting(): Uint8Array[];
-  /** The terminal as of every byte pushed to clients so far; later bytes arrive through pushLive. */
+  /** The terminal as of some offset at or after every byte pushed so far; bytes up to it must be skipped. */
   snapshot(): Promise<Snapshot>;
   /** Set when the command has ended and all its output has been pushed. */
   readonly exitStatus: ExitStatus | undefined;
@@ -54,7 +57,7 @@ export class ClientConnection {
   private paused = false;
   /** Replay chunks to send before the live queue. */
   private front: Uint8Array[] = [];
-  private queue: Uint8Array[] = [];
+  private queue: Queued[] = [];
   private queuedBytes = 0;
   private inflight = 0;
   /** A snapshot request is outstanding; live bytes after its offset are queued meanwhile. */
@@ -82,14 +85,14 @@ export class ClientConnection {
     return this.initialized && !this.closed;
   }
 
-  /** A live chunk of output. Called for every chunk, in order, once the client is initialized. */
-  pushLive(chunk: Uint8Array): void {
+  /** A live chunk of output ending at stream offset `end`. Called for every chunk, in order. */
+  pushLive(chunk: Uint8Array, end: number): void {
     if (!this.isLive || this.needsResync) return;
     if (this.queuedBytes + chunk.byteLength > this.session.queueLimitBytes) {
       this.overflow();
       return;
     }
-    this.queue.push(chunk);
+    this.queue.push({ bytes: chunk, end });
     this.queuedBytes += chunk.byteLength;
     this.pump();
   }
@@ -183,6 +186,7 @@ export class ClientConnection {
       (snapshot) => {
         if (generation !== this.syncGeneration || this.closed) return;
         this.syncing = false;
+        this.skipQueuedThrough(snapshot.offset);
         for (let at = 0; at < snapshot.data.byteLength; at += MAX_MESSAGE_PAYLOAD) {
           this.front.push(snapshot.data.subarray(at, at + MAX_MESSAGE_PAYLOAD));
         }
@@ -193,6 +197,24 @@ export class ClientConnection {
         this.close(CloseCode.INTERNAL_ERROR, 'replay failed');
       },
     );
+  }
+
+  /** Live bytes up to `offset` are already in the replay. */
+  private skipQueuedThrough(offset: number): void {
+    while (this.queue.length > 0) {
+      const head = this.queue[0]!;
+      if (head.end <= offset) {
+        this.queue.shift();
+        this.queuedBytes -= head.bytes.byteLength;
+        continue;
+      }
+      const start = head.end - head.bytes.byteLength;
+      if (start < offset) {
+        head.bytes = head.bytes.subarray(offset - start);
+        this.queuedBytes -= offset - start;
+      }
+      break;
+    }
   }
 
   private overflow(): void {
@@ -231,15 +253,14 @@ export class ClientConnection {
   private nextPayload(): Uint8Array | undefined {
     const first = this.front.shift();
     if (first) return first;
-    const head = this.queue.shift();
+    const head = this.queue.shift()?.bytes;
     if (!head) return undefined;
     this.queuedBytes -= head.byteLength;
-    if (head.byteLength >= MAX_MESSAGE_PAYLOAD || this.queue.length === 0) return head;
     // Coalesce small chunks (a busy pty yields many) into one message: fewer frames, same bytes.
     const parts = [head];
     let size = head.byteLength;
-    while (this.queue.length > 0 && size + this.queue[0]!.byteLength <= MAX_MESSAGE_PAYLOAD) {
-      const next = this.queue.shift()!;
+    while (this.queue.length > 0 && size + this.queue[0]!.bytes.byteLength <= MAX_MESSAGE_PAYLOAD) {
+      const next = this.queue.shift()!.bytes;
       this.queuedBytes -= next.byteLength;
       parts.push(next);
       size += next.byteLength;

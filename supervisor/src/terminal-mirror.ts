@@ -2,6 +2,19 @@ import { EventEmitter } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import type { ScreenDump } from './headless-screen.js';
 import type { FromMirror, MirrorInit, ToMirror } from './mirror-messages.js';
+import { StreamBoundary } from './stream-boundary.js';
+
+/** The terminal as of byte `offset` of the output stream, as escape sequences for a blank terminal. */
+export interface Snapshot {
+  data: Uint8Array;
+  offset: number;
+}
+
+/**
+ * A snapshot waits for the stream to reach an instruction boundary. A stream that stops mid-sequence (rare:
+ * a program that printed half an escape sequence and went quiet) is snapshotted anyway after this long.
+ */
+const BOUNDARY_WAIT_MS = 500;
 
 export interface MirrorOptions extends MirrorInit {
   /** Unparsed bytes above which 'backlog-high' fires (the command is then paused). */
@@ -27,7 +40,11 @@ export class TerminalMirror extends EventEmitter<{ 'backlog-high': []; 'backlog-
   private nextId = 1;
   private readonly waiting = new Map<number, { resolve: (v: never) => void; reject: (e: Error) => void }>();
   /** Clients that connect at the same moment share one serialization. */
-  private cachedSnapshot?: { received: number; promise: Promise<Uint8Array> };
+  private cachedSnapshot?: { received: number; promise: Promise<Snapshot> };
+  private readonly boundary = new StreamBoundary();
+  /** Snapshot requests waiting for the stream to reach a boundary. */
+  private deferred: Array<(snapshot: Promise<Snapshot>) => void> = [];
+  private deferredTimer?: NodeJS.Timeout;
   private failed?: Error;
   private readonly worker: Worker;
 
@@ -49,6 +66,8 @@ export class TerminalMirror extends EventEmitter<{ 'backlog-high': []; 'backlog-
     this.received += chunk.byteLength;
     this.batch.push(chunk);
     this.batchBytes += chunk.byteLength;
+    this.boundary.feed(chunk);
+    if (this.deferred.length > 0 && this.boundary.atBoundary) this.releaseDeferred();
     if (!this.high && this.backlog > this.options.highWaterBytes) {
       this.high = true;
       this.emit('backlog-high');
@@ -64,11 +83,32 @@ export class TerminalMirror extends EventEmitter<{ 'backlog-high': []; 'backlog-
     this.cachedSnapshot = undefined;
   }
 
-  /** The serialized terminal as of every byte pushed so far (starting with a full reset). */
-  snapshot(): Promise<Uint8Array> {
+  /**
+   * The serialized terminal (starting with a full reset) as of the first instruction boundary at or after
+   * every byte pushed so far. Bytes up to `offset` are in it; callers must send only what follows.
+   */
+  snapshot(): Promise<Snapshot> {
+    if (this.boundary.atBoundary) return this.snapshotNow();
+    return new Promise((resolve) => {
+      this.deferred.push(resolve);
+      this.deferredTimer ??= setTimeout(() => this.releaseDeferred(), BOUNDARY_WAIT_MS);
+    });
+  }
+
+  private releaseDeferred(): void {
+    clearTimeout(this.deferredTimer);
+    this.deferredTimer = undefined;
+    const waiting = this.deferred;
+    this.deferred = [];
+    const snapshot = this.snapshotNow();
+    for (const resolve of waiting) resolve(snapshot);
+  }
+
+  private snapshotNow(): Promise<Snapshot> {
     if (this.cachedSnapshot?.received === this.received) return this.cachedSnapshot.promise;
-    const promise = this.request<Uint8Array>((id) => ({ t: 'snapshot', id }));
-    this.cachedSnapshot = { received: this.received, promise };
+    const offset = this.received;
+    const promise = this.request<Uint8Array>((id) => ({ t: 'snapshot', id })).then((data) => ({ data, offset }));
+    this.cachedSnapshot = { received: offset, promise };
     promise.catch(() => {
       if (this.cachedSnapshot?.promise === promise) this.cachedSnapshot = undefined;
     });
@@ -80,6 +120,7 @@ export class TerminalMirror extends EventEmitter<{ 'backlog-high': []; 'backlog-
   }
 
   async close(): Promise<void> {
+    clearTimeout(this.deferredTimer);
     this.failed ??= new Error('terminal model closed');
     await this.worker.terminate();
   }

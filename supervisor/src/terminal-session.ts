@@ -10,10 +10,10 @@ import {
   type TerminalSize,
 } from '@cliscale/protocol';
 import type { SupervisorConfig } from './config.js';
-import { ClientConnection, type SessionForClient, type Snapshot } from './client-connection.js';
+import { ClientConnection, type SessionForClient } from './client-connection.js';
 import { credentialMatches } from './credential.js';
 import { PtyJob, type JobExit } from './pty-job.js';
-import { TerminalMirror } from './terminal-mirror.js';
+import { TerminalMirror, type Snapshot } from './terminal-mirror.js';
 import type { ScreenDump } from './headless-screen.js';
 
 export interface SessionStatus {
@@ -115,8 +115,8 @@ export class TerminalSession
     return this.greetingMessages;
   }
 
-  async snapshot(): Promise<Snapshot> {
-    return { data: await this.mirror.snapshot() };
+  snapshot(): Promise<Snapshot> {
+    return this.mirror.snapshot();
   }
 
   input(_client: ClientConnection, data: Uint8Array): void {
@@ -175,8 +175,10 @@ export class TerminalSession
   }
 
   private onOutput(chunk: Buffer): void {
+    // The mirror first: a replay waiting for a boundary may be taken right after this chunk.
     this.mirror.push(chunk);
-    for (const c of this.clients) c.pushLive(chunk);
+    const end = this.mirror.received;
+    for (const c of this.clients) c.pushLive(chunk, end);
   }
 
   private onExit(exit: JobExit): void {

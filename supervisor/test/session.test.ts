@@ -116,6 +116,22 @@ describe('replay', () => {
     expect((await supervisorScreen(sup.baseUrl)).lines).toEqual((await client.screenDump()).lines);
   });
 
+  it('cuts replays only between complete instructions: clients joining mid-flood all get the exact terminal', async () => {
+    // Colours, OSC titles and multi-byte characters: many cut points would fall inside a sequence.
+    const script = 'for i in $(seq 1 20000); do printf "\\033[3%dm%05d \\033]0;t%d\\007ü中\\033[0m\\n" $((i % 8)) $i $i; done; echo JOIN-END; sleep 60';
+    const sup = await startSupervisor(['--', 'bash', '--norc', '-c', script]);
+    const joiners: TtyClient[] = [];
+    for (let k = 0; k < 8; k++) {
+      joiners.push(await connect(sup.wsUrl, { screen: true }));
+      await new Promise((r) => setTimeout(r, 30));
+    }
+    for (const c of joiners) await c.waitForText('JOIN-END', 30_000);
+    await new Promise((r) => setTimeout(r, 200));
+    const server = await supervisorScreen(sup.baseUrl);
+    expect(server.lines.filter((l) => l.endsWith(' ü中')).length).toBe(20000);
+    for (const c of joiners) expect((await c.screenDump()).lines).toEqual(server.lines);
+  });
+
   it('replays the alternate screen of a full-screen program and its modes', async () => {
     const script = 'echo before; printf "\\033[?1049h\\033[?1h\\033[2J\\033[5;10HFULLSCREEN"; sleep 60';
     const sup = await startSupervisor(['--', 'bash', '--norc', '-c', script]);
