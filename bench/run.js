@@ -240,7 +240,7 @@ async function startSupervisorWithClient(protocol, env) {
 
 async function startTmux(tmuxBin, env, tag) {
   const tm = await Tmux.start({ bin: tmuxBin, socket: `cliscale-bench-${process.pid}-${tag}`, command: SHELL, env, historyLimit: HISTORY });
-  await tm.waitFor(PROMPT, { timeoutMs: 10_000 });
+  await tm.waitFor(PROMPT.trimEnd(), { timeoutMs: 10_000 }); // capture-pane trims trailing spaces
   return tm;
 }
 

@@ -18,6 +18,7 @@ const fit = new FitAddon();
 term.loadAddon(fit);
 term.open(document.getElementById('terminal')!);
 fit.fit();
+term.focus();
 
 const base = location.pathname.replace(/\/+$/, '');
 async function fetchToken(): Promise<string> {
