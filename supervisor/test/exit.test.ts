@@ -1,17 +1,8 @@
-import { afterEach, describe, expect, it } from '@jest/globals';
-import { startSupervisor, stopAllSupervisors } from './helpers/supervisor-process.js';
-import { TtyClient } from './helpers/tty-client.js';
+import { describe, expect, it } from '@jest/globals';
+import { connectWithCleanup } from './helpers/cleanup.js';
+import { startSupervisor } from './helpers/supervisor-process.js';
 
-const clients: TtyClient[] = [];
-async function connect(url: string, options: Parameters<typeof TtyClient.connect>[1] = {}): Promise<TtyClient> {
-  const c = await TtyClient.connect(url, options);
-  clients.push(c);
-  return c;
-}
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.dispose();
-  await stopAllSupervisors();
-});
+const connect = connectWithCleanup();
 
 describe('exit', () => {
   it('delivers the last output, then the exit status, then closes with 1000 and exits with the code (x25: no race)', async () => {

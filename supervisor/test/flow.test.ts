@@ -1,18 +1,10 @@
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import type { Socket } from 'node:net';
-import { startSupervisor, stopAllSupervisors, type SupervisorProcess } from './helpers/supervisor-process.js';
-import { TtyClient, supervisorScreen } from './helpers/tty-client.js';
+import { connectWithCleanup } from './helpers/cleanup.js';
+import { startSupervisor, type SupervisorProcess } from './helpers/supervisor-process.js';
+import { supervisorScreen, type TtyClient } from './helpers/tty-client.js';
 
-const clients: TtyClient[] = [];
-async function connect(url: string, options: Parameters<typeof TtyClient.connect>[1] = {}): Promise<TtyClient> {
-  const c = await TtyClient.connect(url, options);
-  clients.push(c);
-  return c;
-}
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.dispose();
-  await stopAllSupervisors();
-});
+const connect = connectWithCleanup();
 
 /** Samples the supervisor's RSS until stopped; returns the peak in MiB. */
 function watchMemory(sup: SupervisorProcess): { stop: () => number } {

@@ -1,17 +1,9 @@
-import { afterEach, describe, expect, it } from '@jest/globals';
-import { startSupervisor, stopAllSupervisors } from './helpers/supervisor-process.js';
-import { TtyClient, supervisorScreen } from './helpers/tty-client.js';
+import { describe, expect, it } from '@jest/globals';
+import { connectWithCleanup } from './helpers/cleanup.js';
+import { startSupervisor } from './helpers/supervisor-process.js';
+import { supervisorScreen, type TtyClient } from './helpers/tty-client.js';
 
-const clients: TtyClient[] = [];
-async function connect(url: string, options: Parameters<typeof TtyClient.connect>[1] = {}): Promise<TtyClient> {
-  const c = await TtyClient.connect(url, options);
-  clients.push(c);
-  return c;
-}
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.dispose();
-  await stopAllSupervisors();
-});
+const connect = connectWithCleanup();
 
 describe('one process, many viewers', () => {
   it('sends nothing before init, then title, then preferences, then output', async () => {

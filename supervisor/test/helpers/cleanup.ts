@@ -1,0 +1,20 @@
+import { afterEach } from '@jest/globals';
+import { stopAllSupervisors } from './supervisor-process.js';
+import { TtyClient, type ConnectOptions } from './tty-client.js';
+
+/**
+ * Registers an afterEach that closes every client and stops every supervisor (and its command), and returns
+ * the `connect` to use in the file's tests.
+ */
+export function connectWithCleanup(): (url: string, options?: ConnectOptions) => Promise<TtyClient> {
+  const clients: TtyClient[] = [];
+  afterEach(async () => {
+    for (const c of clients.splice(0)) c.dispose();
+    await stopAllSupervisors();
+  });
+  return async (url, options = {}) => {
+    const c = await TtyClient.connect(url, options);
+    clients.push(c);
+    return c;
+  };
+}
