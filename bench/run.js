@@ -3,12 +3,14 @@
 //   npm run bench            (or: node bench/run.js)
 //   BENCH_RUNS=5 npm run bench   runs per throughput/replay workload (default 3, median reported)
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import {
+  cpuTimeOf,
   installExitHandlers,
   isAlive,
+  ownCpuTime,
   killEverything,
   loadProtocol,
   median,
@@ -25,7 +27,10 @@ import { Tmux, tmuxVersion } from './lib/tmux.js';
 const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 3));
 const ECHO_SAMPLES = Math.max(50, Number(process.env.BENCH_ECHO_SAMPLES ?? 400));
 const ECHO_WARMUP = 20;
-const FILL_LINES = 100_100; // a little over 100k, so the 100k-line scrollback is full
+// Lines printed to fill the scrollback. With the command line, the marker and two prompts, FILL_LINES + 3
+// lines scroll through a 24-row screen, leaving FILL_LINES - 21 = 99,999 lines of history. One more and tmux
+// would reach its history-limit and drop a tenth of it at once (grid_collect_history), leaving 90,000.
+const FILL_LINES = 100_020;
 const HISTORY = 100_000;
 const PROMPT = 'bench$ ';
 const SHELL = ['bash', '--norc', '--noprofile'];
@@ -45,6 +50,23 @@ function shellEnv() {
   delete env.TMUX;
   delete env.PROMPT_COMMAND;
   return env;
+}
+
+/** The bench runs the built bundle (supervisor/dist): warn when a source file is newer than it. */
+function checkBuild() {
+  const src = new URL('../supervisor/src/', import.meta.url).pathname;
+  const dist = new URL('../supervisor/dist/cli.js', import.meta.url).pathname;
+  let built;
+  try {
+    built = statSync(dist).mtimeMs;
+  } catch {
+    throw new Error('supervisor/dist/cli.js is missing: run "npm run build" first');
+  }
+  const newer = readdirSync(src, { recursive: true })
+    .map(String)
+    .filter((f) => f.endsWith('.ts') && statSync(`${src}${f}`).mtimeMs > built);
+  if (newer.length) process.stderr.write(`bench: warning: supervisor/src is newer than dist (${newer.slice(0, 3).join(', ')}): run "npm run build"\n`);
+  return newer.length === 0;
 }
 
 /** Bytes a command writes to its stdout (the pty then turns each \n into \r\n). */
@@ -133,23 +155,29 @@ async function throughputSupervisor(sup, client, command) {
   const n = rand();
   const marker = `DONE_${n}`;
   const done = client.waitFor(marker, 120_000);
+  const cpu0 = cpuTimeOf(sup.pid);
+  const own0 = ownCpuTime();
   const t0 = now();
   client.input(`${command}; printf '%s_%s\\n' DONE ${n}\r`);
   const r = await done;
+  const clientCpuMs = ownCpuTime() - own0;
   // GET /screen is answered by the terminal model after it has parsed every byte received so far.
   await sup.screen(1);
   const tModel = now();
+  const cpuMs = cpuTimeOf(sup.pid) - cpu0; // main thread and terminal-model worker, until the model caught up
   await client.quiet(150);
-  return { ms: r.t - t0, modelMs: tModel - t0, firstByteMs: r.firstAt - t0, bytes: r.bytes, replays: r.resets };
+  return { ms: r.t - t0, modelMs: tModel - t0, firstByteMs: r.firstAt - t0, bytes: r.bytes, replays: r.resets, cpuMs, clientCpuMs };
 }
 
 async function throughputTmux(tm, command) {
   const n = rand();
+  const cpu0 = cpuTimeOf(tm.serverPid);
   const t0 = now();
   await tm.sendLine(`${command}; printf '%s_%s\\n' DONE ${n}`);
   const r = await tm.waitFor(`DONE_${n}`, { intervalMs: 5, timeoutMs: 120_000 });
+  const cpuMs = cpuTimeOf(tm.serverPid) - cpu0;
   await sleep(150);
-  return { ms: r.t - t0, polls: r.polls };
+  return { ms: r.t - t0, polls: r.polls, cpuMs };
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -182,7 +210,8 @@ async function replaySupervisor(sup, protocol) {
   const from = epoch(t0);
   const to = epoch(r.t);
   const during = samples.filter(([s, lat]) => s <= to && s + Math.max(lat, 0) >= from).map(([, lat]) => lat);
-  const idle = samples.filter(([s, lat]) => s + lat < from).map(([, lat]) => lat);
+  // Idle reference: before the client connected, skipping the first probe (it opens the TCP connection).
+  const idle = samples.slice(1).filter(([s, lat]) => s + lat < from).map(([, lat]) => lat);
   const failed = samples.filter(([, lat]) => lat < 0).length;
   return {
     ms: r.t - t0,
@@ -240,6 +269,7 @@ async function startSupervisorWithClient(protocol, env) {
 
 async function startTmux(tmuxBin, env, tag) {
   const tm = await Tmux.start({ bin: tmuxBin, socket: `cliscale-bench-${process.pid}-${tag}`, command: SHELL, env, historyLimit: HISTORY });
+  await tm.openControl(); // capture-pane polling through one control-mode client (see lib/tmux.js)
   await tm.waitFor(PROMPT.trimEnd(), { timeoutMs: 10_000 }); // capture-pane trims trailing spaces
   return tm;
 }
@@ -255,6 +285,7 @@ async function main() {
   }, 6 * 60_000);
   watchdog.unref();
 
+  const buildFresh = checkBuild();
   const protocol = await loadProtocol();
   const env = shellEnv();
   const tmuxInfo = tmuxVersion();
@@ -278,6 +309,7 @@ async function main() {
     date: new Date().toISOString(),
     machine: { host: hostname(), cpus: cpus().length, cpuModel: cpus()[0]?.model ?? null, node: process.version },
     commit,
+    supervisorBuildUpToDate: buildFresh,
     tmux: tmuxInfo?.version ?? null,
     runs: RUNS,
     workloads: {},
@@ -310,9 +342,11 @@ async function main() {
       supervisor: {
         medianMs: median(supRuns.map((r) => r.ms)),
         medianModelMs: median(supRuns.map((r) => r.modelMs)),
+        medianCpuMs: median(supRuns.map((r) => r.cpuMs)),
+        medianClientCpuMs: median(supRuns.map((r) => r.clientCpuMs)),
         runs: supRuns,
       },
-      tmux: tmA ? { medianMs: median(tmRuns.map((r) => r.ms)), runs: tmRuns } : null,
+      tmux: tmA ? { medianMs: median(tmRuns.map((r) => r.ms)), medianCpuMs: median(tmRuns.map((r) => r.cpuMs)), runs: tmRuns } : null,
     };
   }
   const statusA = await a.sup.status();
@@ -339,11 +373,15 @@ async function main() {
 
   const replaySup = [];
   const replayTm = [];
+  let rssOneReplay;
   for (let i = 0; i < RUNS; i++) {
     log(`replay: run ${i + 1}/${RUNS}`);
     replaySup.push(await replaySupervisor(b.sup, protocol));
     if (tmB) replayTm.push(await replayTmux(tmB));
-    await sleep(200);
+    await sleep(300);
+    replaySup.at(-1).rssAfterMiB = memoryOf(b.sup.pid).rssMiB;
+    if (tmB) replayTm.at(-1).rssAfterMiB = memoryOf(tmB.serverPid).rssMiB;
+    if (i === 0) rssOneReplay = { supervisor: memoryOf(b.sup.pid), tmux: tmB ? memoryOf(tmB.serverPid) : null };
   }
   await sleep(500);
   const rssAfterReplay = { supervisor: memoryOf(b.sup.pid), tmux: tmB ? memoryOf(tmB.serverPid) : null };
@@ -356,7 +394,7 @@ async function main() {
     },
     tmux: tmB ? { medianMs: median(replayTm.map((r) => r.ms)), runs: replayTm } : null,
   };
-  results.workloads.rss = { idle: rssIdle, filled: rssFilled, afterReplay: rssAfterReplay };
+  results.workloads.rss = { idle: rssIdle, filled: rssFilled, afterOneReplay: rssOneReplay, afterAllReplays: rssAfterReplay };
 
   log('phase B: stopping');
   await b.client.close();
@@ -365,7 +403,7 @@ async function main() {
   results.workloads.replay.supervisorExit = exitB;
 
   // ---- Leftovers and observations ---------------------------------------------------------------------------
-  const pids = [a.sup.pid, a.sup.commandPid, b.sup.pid, b.sup.commandPid, tmA?.serverPid, tmA?.panePid, tmB?.serverPid, tmB?.panePid].filter(Boolean);
+  const pids = [a.sup.pid, a.sup.commandPid, b.sup.pid, b.sup.commandPid, tmA?.serverPid, tmA?.panePid, tmB?.serverPid, tmB?.panePid, tmA?.probePanePid, tmB?.probePanePid].filter(Boolean);
   const leftovers = pids.filter(isAlive);
   results.leftoverPids = leftovers;
   for (const sup of [a.sup, b.sup]) for (const line of sup.notable) results.observations.push(`supervisor :${sup.port} log: ${line}`);
@@ -373,8 +411,8 @@ async function main() {
     const extra = results.workloads[w.key].supervisor.runs.filter((r) => r.replays > 0);
     if (extra.length) results.observations.push(`${w.label}: the client received ${extra.map((r) => r.replays).join(', ')} replay(s) (ESC c) during the run: it fell behind and was resynchronised`);
   }
-  if (fillSup.scrollbackLines !== HISTORY) results.observations.push(`supervisor scrollback after the fill: ${fillSup.scrollbackLines} lines (expected ${HISTORY})`);
-  if (fillTm && fillTm.historySize !== HISTORY) results.observations.push(`tmux history after the fill: ${fillTm.historySize} lines (expected ${HISTORY})`);
+  if (fillSup.scrollbackLines < HISTORY - 100) results.observations.push(`supervisor scrollback after the fill: ${fillSup.scrollbackLines} lines (expected ${HISTORY})`);
+  if (fillTm && fillTm.historySize < HISTORY - 100) results.observations.push(`tmux history after the fill: ${fillTm.historySize} lines (expected ~${HISTORY})`);
   for (const [name, exit] of [['phase A', exitA], ['phase B', exitB]]) {
     if (exit?.code === null) results.observations.push(`${name}: supervisor ${exit.signal}`);
   }
@@ -412,6 +450,8 @@ function report(r, withTmux) {
     row('throughput (MB/s)', mbps(x.payloadBytes, x.supervisor.medianMs), x.tmux ? mbps(x.payloadBytes, x.tmux.medianMs) : undefined,
       mbps(x.payloadBytes, wl.targetMs));
     row('supervisor model caught up (ms)', x.supervisor.medianModelMs, undefined);
+    row('CPU time of the supervisor / tmux server process (ms)', x.supervisor.medianCpuMs, x.tmux?.medianCpuMs);
+    row('CPU time of the bench WebSocket client (ms)', x.supervisor.medianClientCpuMs, undefined);
   }
   sep(`keystroke echo (${w.echo.supervisor.samples} keys, alternating "a" and DEL into bash readline)`);
   row('echo p50 (ms)', w.echo.supervisor.p50, w.echo.tmux?.p50);
@@ -426,8 +466,9 @@ function report(r, withTmux) {
   sep('memory (VmRSS of the supervisor process / the tmux server process)');
   row('RSS idle, bash at prompt (MiB)', w.rss.idle.supervisor.rssMiB, w.rss.idle.tmux?.rssMiB);
   row('RSS after 100k lines were absorbed (MiB)', w.rss.filled.supervisor.rssMiB, w.rss.filled.tmux?.rssMiB);
-  row('RSS with 100k lines, after replays (MiB)', w.rss.afterReplay.supervisor.rssMiB, w.rss.afterReplay.tmux?.rssMiB, TARGETS.tmuxRssMiB);
-  row('peak RSS, VmHWM (MiB)', w.rss.afterReplay.supervisor.hwmMiB, w.rss.afterReplay.tmux?.hwmMiB);
+  row('RSS with 100k lines, after one replay (MiB)', w.rss.afterOneReplay.supervisor.rssMiB, w.rss.afterOneReplay.tmux?.rssMiB, TARGETS.tmuxRssMiB);
+  row(`RSS after ${RUNS} replays (MiB)`, w.rss.afterAllReplays.supervisor.rssMiB, w.rss.afterAllReplays.tmux?.rssMiB);
+  row('peak RSS, VmHWM (MiB)', w.rss.afterAllReplays.supervisor.hwmMiB, w.rss.afterAllReplays.tmux?.hwmMiB);
 
   const fmt = (x) => (x === undefined || x === null || !Number.isFinite(x) ? '-' : x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
   const W = [62, 11, 11, 9, 12];
@@ -456,6 +497,7 @@ function report(r, withTmux) {
   console.log(`  replay  supervisor ${w.replay.supervisor.runs.map((q) => fmt(q.ms)).join(' / ')}  (first byte ${w.replay.supervisor.runs.map((q) => fmt(q.firstByteMs)).join(' / ')}; ` +
     `stall ${w.replay.supervisor.runs.map((q) => fmt(q.stallMaxMs)).join(' / ')})` +
     (w.replay.tmux ? `   tmux capture-pane ${w.replay.tmux.runs.map((q) => fmt(q.ms)).join(' / ')}` : ''));
+  console.log(`  supervisor RSS after each replay (MiB): ${w.replay.supervisor.runs.map((q) => fmt(q.rssAfterMiB)).join(' / ')}`);
   const f = w.replay.fill;
   console.log(`  fill ${FILL_LINES} lines: supervisor client ${fmt(f.supervisor.clientMs)} ms, model ${fmt(f.supervisor.modelMs)} ms, ` +
     `scrollback ${f.supervisor.scrollbackLines} lines` + (f.tmux ? `; tmux ${fmt(f.tmux.ms)} ms, history ${f.tmux.historySize} lines` : ''));

@@ -1,4 +1,5 @@
 // Shared helpers: timing, statistics, /proc readings and the registry that kills every process we start.
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { build } from 'esbuild';
@@ -37,6 +38,32 @@ export function memoryOf(pid) {
   } catch {
     return { rssMiB: NaN, hwmMiB: NaN };
   }
+}
+
+const CLOCK_TICKS = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** CPU time (user + system, all threads) a process has used so far, in ms; NaN if it is gone. */
+export function cpuTimeOf(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // Fields 14 and 15 of /proc/PID/stat (utime, stime); `fields` starts at field 3.
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return NaN;
+  }
+}
+
+/** CPU time of this process (the bench, i.e. the client side), in ms. */
+export function ownCpuTime() {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
 }
 
 export function isAlive(pid) {

@@ -1,13 +1,12 @@
 // The baseline: a private tmux server (own socket, no config file), one detached 80x24 session.
-import { execFile, execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { existsSync, rmSync } from 'node:fs';
 import pty from 'node-pty';
 import { isAlive, killGroup, now, registerKiller, sleep } from './common.js';
 
-export const TMUX = process.env.TMUX_BIN || '/usr/bin/tmux';
-
+/** The baseline's binary: $TMUX_BIN if set, else /usr/bin/tmux, else whatever `tmux` is on PATH. */
 export function tmuxVersion() {
-  const bin = existsSync(TMUX) ? TMUX : 'tmux';
+  const bin = process.env.TMUX_BIN || (existsSync('/usr/bin/tmux') ? '/usr/bin/tmux' : 'tmux');
   try {
     return { bin, version: execFileSync(bin, ['-V'], { encoding: 'utf8' }).trim() };
   } catch {
@@ -33,6 +32,7 @@ export class Tmux {
       'new-session', '-d', '-s', 'bench', '-x', '80', '-y', '24', '--', ...command,
     ]);
     t.serverPid = Number((await t.run(['display', '-p', '-t', 'bench', '#{pid}'])).trim());
+    t.socketPath = (await t.run(['display', '-p', '-t', 'bench', '#{socket_path}'])).trim();
     t.panePid = Number((await t.run(['display', '-p', '-t', 'bench', '#{pane_pid}'])).trim());
     const limit = Number((await t.run(['display', '-p', '-t', 'bench', '#{history_limit}'])).trim());
     if (limit !== historyLimit) throw new Error(`tmux history-limit is ${limit}, expected ${historyLimit}`);
@@ -68,12 +68,66 @@ export class Tmux {
     return this.run(['capture-pane', '-p', '-t', 'bench', ...extra]);
   }
 
+  /**
+   * A control-mode client (`tmux -C`) attached to a second, idle session ("probe"), through which
+   * capture-pane commands are sent. Polling this way costs no process spawn per poll: spawning a tmux
+   * client every 5 ms takes enough CPU on a 2-core machine to slow the tmux server itself down by 10-40%.
+   * Being attached to another session, it receives no %output notifications for the bench pane.
+   */
+  async openControl() {
+    await this.run(['new-session', '-d', '-s', 'probe', '-x', '80', '-y', '24', '--', 'sleep', '1000000']);
+    this.probePanePid = Number((await this.run(['display', '-p', '-t', 'probe', '#{pane_pid}'])).trim());
+    const ctl = spawn(this.bin, ['-L', this.socket, '-f', '/dev/null', '-C', 'attach', '-t', 'probe'], {
+      env: this.env,
+      stdio: ['pipe', 'pipe', 'ignore'],
+    });
+    this.ctl = ctl;
+    this.ctlPending = [];
+    let buffered = '';
+    let block; // lines of the current %begin ... %end block, when it answers one of our commands
+    ctl.stdout.setEncoding('utf8');
+    ctl.stdout.on('data', (text) => {
+      buffered += text;
+      let nl;
+      while ((nl = buffered.indexOf('\n')) >= 0) {
+        const line = buffered.slice(0, nl);
+        buffered = buffered.slice(nl + 1);
+        if (block === undefined) {
+          // Flags 1: the block answers a command from this client (0: e.g. the attach itself).
+          if (/^%begin \d+ \d+ 1$/.test(line)) block = [];
+        } else if (/^%(end|error) \d+ \d+ 1$/.test(line)) {
+          const waiter = this.ctlPending.shift();
+          const ok = line.startsWith('%end');
+          if (waiter) ok ? waiter.resolve(block.join('\n') + '\n') : waiter.reject(new Error(`tmux -C: ${block.join(' ')}`));
+          block = undefined;
+        } else {
+          block.push(line);
+        }
+      }
+    });
+    ctl.on('exit', () => {
+      for (const w of this.ctlPending) w.reject(new Error('tmux control client exited'));
+      this.ctlPending = [];
+      this.ctl = undefined;
+    });
+    await this.control('display -p ready');
+  }
+
+  /** Runs one tmux command through the control client; resolves to its output. */
+  control(command) {
+    return new Promise((resolve, reject) => {
+      if (!this.ctl) return reject(new Error('no tmux control client'));
+      this.ctlPending.push({ resolve, reject });
+      this.ctl.stdin.write(`${command}\n`);
+    });
+  }
+
   /** Polls `capture-pane -p` every `intervalMs` until `needle` is on screen; resolves to the time it was seen. */
   async waitFor(needle, { intervalMs = 5, timeoutMs = 60_000 } = {}) {
     const start = now();
     let polls = 0;
     for (;;) {
-      const screen = await this.capture();
+      const screen = this.ctl ? await this.control('capture-pane -p -t bench') : await this.capture();
       polls++;
       const t = now();
       if (screen.includes(needle)) return { t, polls };
@@ -95,6 +149,7 @@ export class Tmux {
   }
 
   async kill() {
+    this.ctl?.stdin.end();
     for (const c of this.clients) {
       try {
         c.kill();
@@ -114,6 +169,7 @@ export class Tmux {
   }
 
   killNow() {
+    if (this.ctl) this.ctl.kill('SIGKILL');
     for (const c of this.clients) {
       try {
         c.kill('SIGKILL');
@@ -130,7 +186,10 @@ export class Tmux {
       }
     }
     if (isAlive(this.panePid)) killGroup(this.panePid, 'SIGKILL');
+    if (isAlive(this.probePanePid)) killGroup(this.probePanePid, 'SIGKILL');
     if (isAlive(this.serverPid)) killGroup(this.serverPid, 'SIGKILL');
+    // tmux 3.3a leaves its socket file behind after kill-server.
+    if (this.socketPath) rmSync(this.socketPath, { force: true });
     this.unregister();
   }
 }
