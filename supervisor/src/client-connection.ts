@@ -18,6 +18,13 @@ const MAX_MESSAGE_PAYLOAD = 64 * 1024;
 /** Bytes handed to the socket but not yet flushed to the kernel. Beyond this, output waits in our queue. */
 const MAX_INFLIGHT = 512 * 1024;
 
+/** Replay data split into OUTPUT messages of at most MAX_MESSAGE_PAYLOAD bytes (views, not copies). */
+function chunked(data: Uint8Array): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (let at = 0; at < data.byteLength; at += MAX_MESSAGE_PAYLOAD) out.push(data.subarray(at, at + MAX_MESSAGE_PAYLOAD));
+  return out;
+}
+
 /** A live chunk and the stream offset just after it. */
 interface Queued {
   bytes: Uint8Array;
@@ -182,21 +189,28 @@ export class ClientConnection {
     this.queue = [];
     this.queuedBytes = 0;
     const generation = ++this.syncGeneration;
-    this.session.snapshot().then(
-      (snapshot) => {
-        if (generation !== this.syncGeneration || this.closed) return;
-        this.syncing = false;
-        this.skipQueuedThrough(snapshot.offset);
-        for (let at = 0; at < snapshot.data.byteLength; at += MAX_MESSAGE_PAYLOAD) {
-          this.front.push(snapshot.data.subarray(at, at + MAX_MESSAGE_PAYLOAD));
-        }
+    const current = () => generation === this.syncGeneration && !this.closed;
+    const failed = (err: Error) => {
+      if (!current()) return;
+      this.session.log.error({ client: this.id, err: err.message }, 'replay failed');
+      this.close(CloseCode.INTERNAL_ERROR, 'replay failed');
+    };
+    this.session.snapshot().then((snapshot) => {
+      if (!current()) return;
+      this.skipQueuedThrough(snapshot.offset);
+      if (snapshot.screen) {
+        // A large history takes a while to serialize: show the current screen now. Live bytes wait in the
+        // (bounded) queue until the complete replay, which starts with a reset, replaces it.
+        this.front = chunked(snapshot.screen);
         this.pump();
-      },
-      (err: Error) => {
-        this.session.log.error({ client: this.id, err: err.message }, 'replay failed');
-        this.close(CloseCode.INTERNAL_ERROR, 'replay failed');
-      },
-    );
+      }
+      snapshot.complete.then((data) => {
+        if (!current()) return;
+        this.syncing = false;
+        this.front = chunked(data);
+        this.pump();
+      }, failed);
+    }, failed);
   }
 
   /** Live bytes up to `offset` are already in the replay. */
@@ -236,13 +250,13 @@ export class ClientConnection {
       if (this.inflight === 0 && !this.paused) this.startSync();
       return;
     }
-    if (this.syncing) return;
     while (!this.paused && this.inflight < MAX_INFLIGHT) {
-      const payload = this.nextPayload();
+      // While syncing only the replay goes out; live bytes wait for the complete replay.
+      const payload = this.syncing ? this.front.shift() : this.nextPayload();
       if (!payload) break;
       this.sendOutput(payload);
     }
-    if (this.finishing && this.inflight === 0 && this.front.length === 0 && this.queue.length === 0) {
+    if (this.finishing && !this.syncing && this.inflight === 0 && this.front.length === 0 && this.queue.length === 0) {
       const status = this.session.exitStatus;
       if (status && this.wantsExitStatus) this.send(encodeExitStatus(status));
       this.ws.close(CloseCode.NORMAL, 'command ended');

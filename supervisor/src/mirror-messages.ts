@@ -9,7 +9,8 @@ export type ToMirror =
 
 export type FromMirror =
   | { t: 'parsed'; bytes: number }
-  | { t: 'snapshot'; id: number; data: Uint8Array }
+  /** `complete: false` is the current screen only; the complete snapshot of the same offset follows. */
+  | { t: 'snapshot'; id: number; data: Uint8Array; complete: boolean }
   | { t: 'dump'; id: number; dump: ScreenDump };
 
 export interface MirrorInit {

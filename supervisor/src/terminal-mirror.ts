@@ -6,8 +6,11 @@ import { StreamBoundary } from './stream-boundary.js';
 
 /** The terminal as of byte `offset` of the output stream, as escape sequences for a blank terminal. */
 export interface Snapshot {
-  data: Uint8Array;
   offset: number;
+  /** With a large history: the current screen alone, ready in milliseconds, to show while `complete` is made. */
+  screen?: Uint8Array;
+  /** Scrollback, screen, cursor, modes and colours. */
+  complete: Promise<Uint8Array>;
 }
 
 /**
@@ -24,6 +27,29 @@ export interface MirrorOptions extends MirrorInit {
   workerUrl: URL;
 }
 
+interface Deferred<T> {
+  promise: Promise<T>;
+  resolve: (v: T) => void;
+  reject: (e: Error) => void;
+}
+
+function deferred<T>(): Deferred<T> {
+  let resolve!: (v: T) => void;
+  let reject!: (e: Error) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  promise.catch(() => {}); // callers that care attach their own handlers; none may go unhandled
+  return { promise, resolve, reject };
+}
+
+interface PendingSnapshot {
+  offset: number;
+  first: Deferred<Snapshot>;
+  complete: Deferred<Uint8Array>;
+}
+
 /**
  * Main-thread side of the terminal model. Bytes are batched per event-loop turn and transferred to the
  * worker, which parses them in order; snapshots and dumps are answered at exactly the byte offset at which
@@ -38,7 +64,8 @@ export class TerminalMirror extends EventEmitter<{ 'backlog-high': []; 'backlog-
   private flushScheduled = false;
   private high = false;
   private nextId = 1;
-  private readonly waiting = new Map<number, { resolve: (v: never) => void; reject: (e: Error) => void }>();
+  private readonly dumps = new Map<number, Deferred<ScreenDump>>();
+  private readonly snapshots = new Map<number, PendingSnapshot>();
   /** Clients that connect at the same moment share one serialization. */
   private cachedSnapshot?: { received: number; promise: Promise<Snapshot> };
   private readonly boundary = new StreamBoundary();
@@ -84,8 +111,8 @@ export class TerminalMirror extends EventEmitter<{ 'backlog-high': []; 'backlog-
   }
 
   /**
-   * The serialized terminal (starting with a full reset) as of the first instruction boundary at or after
-   * every byte pushed so far. Bytes up to `offset` are in it; callers must send only what follows.
+   * The terminal as of the first instruction boundary at or after every byte pushed so far. Bytes up to
+   * its `offset` are in it; callers must send only what follows.
    */
   snapshot(): Promise<Snapshot> {
     if (this.boundary.atBoundary) return this.snapshotNow();
@@ -93,6 +120,21 @@ export class TerminalMirror extends EventEmitter<{ 'backlog-high': []; 'backlog-
       this.deferred.push(resolve);
       this.deferredTimer ??= setTimeout(() => this.releaseDeferred(), BOUNDARY_WAIT_MS);
     });
+  }
+
+  dump(maxLines: number): Promise<ScreenDump> {
+    if (this.failed) return Promise.reject(this.failed);
+    const id = this.nextId++;
+    const result = deferred<ScreenDump>();
+    this.dumps.set(id, result);
+    this.post({ t: 'dump', id, maxLines });
+    return result.promise;
+  }
+
+  async close(): Promise<void> {
+    clearTimeout(this.deferredTimer);
+    this.failed ??= new Error('terminal model closed');
+    await this.worker.terminate();
   }
 
   private releaseDeferred(): void {
@@ -106,32 +148,16 @@ export class TerminalMirror extends EventEmitter<{ 'backlog-high': []; 'backlog-
 
   private snapshotNow(): Promise<Snapshot> {
     if (this.cachedSnapshot?.received === this.received) return this.cachedSnapshot.promise;
-    const offset = this.received;
-    const promise = this.request<Uint8Array>((id) => ({ t: 'snapshot', id })).then((data) => ({ data, offset }));
-    this.cachedSnapshot = { received: offset, promise };
+    if (this.failed) return Promise.reject(this.failed);
+    const id = this.nextId++;
+    const pending: PendingSnapshot = { offset: this.received, first: deferred(), complete: deferred() };
+    this.snapshots.set(id, pending);
+    this.post({ t: 'snapshot', id });
+    const promise = pending.first.promise;
+    this.cachedSnapshot = { received: pending.offset, promise };
     promise.catch(() => {
       if (this.cachedSnapshot?.promise === promise) this.cachedSnapshot = undefined;
     });
-    return promise;
-  }
-
-  dump(maxLines: number): Promise<ScreenDump> {
-    return this.request<ScreenDump>((id) => ({ t: 'dump', id, maxLines }));
-  }
-
-  async close(): Promise<void> {
-    clearTimeout(this.deferredTimer);
-    this.failed ??= new Error('terminal model closed');
-    await this.worker.terminate();
-  }
-
-  private request<T>(make: (id: number) => ToMirror): Promise<T> {
-    if (this.failed) return Promise.reject(this.failed);
-    const id = this.nextId++;
-    const promise = new Promise<T>((resolve, reject) => {
-      this.waiting.set(id, { resolve: resolve as (v: never) => void, reject });
-    });
-    this.post(make(id));
     return promise;
   }
 
@@ -158,25 +184,45 @@ export class TerminalMirror extends EventEmitter<{ 'backlog-high': []; 'backlog-
   }
 
   private onMessage(msg: FromMirror): void {
-    if (msg.t === 'parsed') {
-      this.parsed += msg.bytes;
-      if (this.high && this.backlog < this.options.lowWaterBytes) {
-        this.high = false;
-        this.emit('backlog-low');
+    switch (msg.t) {
+      case 'parsed':
+        this.parsed += msg.bytes;
+        if (this.high && this.backlog < this.options.lowWaterBytes) {
+          this.high = false;
+          this.emit('backlog-low');
+        }
+        return;
+      case 'dump':
+        this.dumps.get(msg.id)?.resolve(msg.dump);
+        this.dumps.delete(msg.id);
+        return;
+      case 'snapshot': {
+        const pending = this.snapshots.get(msg.id);
+        if (!pending) return;
+        // The first part settles `first` (resolving twice is a no-op); the complete part ends the request.
+        pending.first.resolve({
+          offset: pending.offset,
+          screen: msg.complete ? undefined : msg.data,
+          complete: pending.complete.promise,
+        });
+        if (msg.complete) {
+          pending.complete.resolve(msg.data);
+          this.snapshots.delete(msg.id);
+        }
       }
-      return;
     }
-    const waiter = this.waiting.get(msg.id);
-    if (!waiter) return;
-    this.waiting.delete(msg.id);
-    waiter.resolve((msg.t === 'snapshot' ? msg.data : msg.dump) as never);
   }
 
   private fail(err: Error): void {
     if (this.failed) return;
     this.failed = err;
-    for (const w of this.waiting.values()) w.reject(err);
-    this.waiting.clear();
+    for (const d of this.dumps.values()) d.reject(err);
+    this.dumps.clear();
+    for (const p of this.snapshots.values()) {
+      p.first.reject(err);
+      p.complete.reject(err);
+    }
+    this.snapshots.clear();
     if (this.high) {
       this.high = false;
       this.emit('backlog-low');

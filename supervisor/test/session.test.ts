@@ -91,6 +91,12 @@ describe('replay', () => {
     expect((await early.screenDump()).lines).toEqual(server.lines);
     // The replay carries colours too (SGR 31 = red for row 1).
     expect(late.text()).toMatch(/\x1b\[31m/);
+    // With this much history the current screen comes first (a reset and one screenful), then the whole.
+    const replays = late.text().split('\x1bc');
+    expect(replays).toHaveLength(3);
+    expect(replays[1]!.length).toBeLessThan(5000);
+    expect(replays[1]).toContain('row 03000');
+    expect(replays[2]).toContain('row 00001');
   });
 
   it('reconnects with no missing and no duplicated line while output keeps flowing', async () => {
