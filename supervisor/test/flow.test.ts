@@ -45,7 +45,8 @@ describe('flow control', () => {
   });
 
   it('a stalled client neither slows the command nor another client, and comes back through a replay', async () => {
-    const sup = await startSupervisor(['-W', '--', 'sh', '-c', 'stty -echo; read _; head -c 45000000 /dev/urandom | base64; echo STALL-END; sleep 60']);
+    // A stalled socket cannot answer pings either; a long interval keeps it from being dropped as dead.
+    const sup = await startSupervisor(['-W', '-P', '120', '--', 'sh', '-c', 'stty -echo; read _; head -c 45000000 /dev/urandom | base64; echo STALL-END; sleep 60']);
     const stalled = await connect(sup.wsUrl, { keepOutput: false, screen: true });
     const healthy = await connect(sup.wsUrl, { keepOutput: false });
     await Promise.all([stalled, healthy].map((c) => c.until(() => c.outputBytes > 0)));
