@@ -1,6 +1,7 @@
 // Starting cliscale's supervisor and talking to it as a ttyd client would (WebSocket, subprotocol `tty`).
 import { spawn } from 'node:child_process';
 import { request } from 'node:http';
+import { createInterface } from 'node:readline';
 import WebSocket from 'ws';
 import { StreamMatcher, isAlive, killGroup, now, registerKiller, sleep } from './common.js';
 
@@ -49,25 +50,17 @@ export class Supervisor {
     this.exited = false;
     this.exitInfo = undefined;
     this.unregister = registerKiller(() => this.killNow());
-    let buffered = '';
     this.ready = new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`supervisor did not report "listening" within 10 s:\n${this.logTail.join('\n')}`)), 10_000);
-      proc.stderr.setEncoding('utf8');
-      proc.stderr.on('data', (text) => {
-        buffered += text;
-        let nl;
-        while ((nl = buffered.indexOf('\n')) >= 0) {
-          const line = buffered.slice(0, nl);
-          buffered = buffered.slice(nl + 1);
-          this.onLogLine(line);
-          if (this.port === undefined && line.includes('"msg":"listening"')) {
-            try {
-              this.port = JSON.parse(line).port;
-              clearTimeout(timer);
-              resolve();
-            } catch {
-              // not JSON after all
-            }
+      createInterface({ input: proc.stderr }).on('line', (line) => {
+        this.onLogLine(line);
+        if (this.port === undefined && line.includes('"msg":"listening"')) {
+          try {
+            this.port = JSON.parse(line).port;
+            clearTimeout(timer);
+            resolve();
+          } catch {
+            // not JSON after all
           }
         }
       });

@@ -1,6 +1,7 @@
 // The baseline: a private tmux server (own socket, no config file), one detached 80x24 session.
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import pty from 'node-pty';
 import { isAlive, killGroup, now, registerKiller, sleep } from './common.js';
 
@@ -83,26 +84,18 @@ export class Tmux {
     });
     this.ctl = ctl;
     this.ctlPending = [];
-    let buffered = '';
     let block; // lines of the current %begin ... %end block, when it answers one of our commands
-    ctl.stdout.setEncoding('utf8');
-    ctl.stdout.on('data', (text) => {
-      buffered += text;
-      let nl;
-      while ((nl = buffered.indexOf('\n')) >= 0) {
-        const line = buffered.slice(0, nl);
-        buffered = buffered.slice(nl + 1);
-        if (block === undefined) {
-          // Flags 1: the block answers a command from this client (0: e.g. the attach itself).
-          if (/^%begin \d+ \d+ 1$/.test(line)) block = [];
-        } else if (/^%(end|error) \d+ \d+ 1$/.test(line)) {
-          const waiter = this.ctlPending.shift();
-          const ok = line.startsWith('%end');
-          if (waiter) ok ? waiter.resolve(block.join('\n') + '\n') : waiter.reject(new Error(`tmux -C: ${block.join(' ')}`));
-          block = undefined;
-        } else {
-          block.push(line);
-        }
+    createInterface({ input: ctl.stdout }).on('line', (line) => {
+      if (block === undefined) {
+        // Flags 1: the block answers a command from this client (0: e.g. the attach itself).
+        if (/^%begin \d+ \d+ 1$/.test(line)) block = [];
+      } else if (/^%(end|error) \d+ \d+ 1$/.test(line)) {
+        const waiter = this.ctlPending.shift();
+        const ok = line.startsWith('%end');
+        if (waiter) ok ? waiter.resolve(block.join('\n') + '\n') : waiter.reject(new Error(`tmux -C: ${block.join(' ')}`));
+        block = undefined;
+      } else {
+        block.push(line);
       }
     });
     ctl.on('exit', () => {

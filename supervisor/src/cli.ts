@@ -1,4 +1,5 @@
 import { accessSync, constants as fsConstants } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { pino } from 'pino';
 import { ConfigError, parseConfig, type SupervisorConfig } from './config.js';
@@ -80,7 +81,7 @@ function shutdown(code: number): void {
 
 function onSignal(sig: NodeJS.Signals): void {
   signals++;
-  if (!session) return shutdown(128 + (sig === 'SIGINT' ? 2 : sig === 'SIGHUP' ? 1 : 15));
+  if (!session) return shutdown(128 + osConstants.signals[sig]);
   if (session.job.exit) return shutdown(session.job.exit.code); // --no-exit: the command is already done
   // A second signal means "now": the command's group gets SIGKILL. So does a command that ignores the first
   // one for too long (an interactive shell ignores SIGTERM).
