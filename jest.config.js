@@ -4,7 +4,7 @@ export default {
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true }] },
-  roots: ['<rootDir>/protocol', '<rootDir>/supervisor'],
+  roots: ['<rootDir>/protocol', '<rootDir>/web-terminal', '<rootDir>/supervisor'],
   testMatch: ['**/test/**/*.test.ts'],
   testTimeout: 60_000,
   // Supervisors are real processes with real ports: keep the 2-core machine from oversubscribing.
