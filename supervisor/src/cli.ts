@@ -1,9 +1,10 @@
-import { accessSync, constants as fsConstants } from 'node:fs';
 import { constants as osConstants } from 'node:os';
-import { delimiter, isAbsolute, join } from 'node:path';
 import { pino } from 'pino';
 import { ConfigError, parseConfig, type SupervisorConfig } from './config.js';
+import { findExecutable } from './find-executable.js';
 import { createSupervisorServer } from './http-server.js';
+import { PreparationCancelled } from './prepare/phase-error.js';
+import { runSessionLifecycle } from './session-lifecycle.js';
 import { loadStaticPage } from './static-page.js';
 import { TerminalSession } from './terminal-session.js';
 
@@ -12,21 +13,6 @@ const NAME = 'cliscale-supervisor';
 function fail(message: string, code: number): never {
   process.stderr.write(`${NAME}: ${message}\n`);
   process.exit(code);
-}
-
-/** Like the shell's lookup, so a missing program is reported clearly instead of as execvp's errno text. */
-function findExecutable(file: string, cwd: string): string | undefined {
-  const candidates = file.includes('/')
-    ? [isAbsolute(file) ? file : join(cwd, file)]
-    : (process.env.PATH ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, file));
-  return candidates.find((c) => {
-    try {
-      accessSync(c, fsConstants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
 }
 
 function loadConfig(): SupervisorConfig {
@@ -41,10 +27,13 @@ function loadConfig(): SupervisorConfig {
 }
 
 const config = loadConfig();
-if (!findExecutable(config.command.argv[0]!, config.cwd)) fail(`command not found: ${config.command.argv[0]}`, 127);
+// Without code to fetch, a missing program is known at once: say so before listening. With code, the program
+// may come with it, so the check waits for the "starting" step (same exit code, printed in the terminal).
+if (!config.code.url && !findExecutable(config.command.argv[0]!, config.cwd)) fail(`command not found: ${config.command.argv[0]}`, 127);
 
 const log = pino({ name: NAME, level: config.logLevel }, pino.destination({ fd: 2, sync: true }));
 let session: TerminalSession | undefined;
+const cancelPreparation = new AbortController();
 const server = createSupervisorServer({
   config,
   log,
@@ -63,6 +52,7 @@ server.listen(config.port, config.host, () => {
   const port = typeof address === 'object' && address ? address.port : config.port;
   session = new TerminalSession(config, log, new URL('./mirror-worker.js', import.meta.url));
   log.info({ host: config.host, port, writable: config.writable }, 'listening');
+  void runSessionLifecycle(session, config, log, cancelPreparation.signal);
   if (process.stderr.isTTY) {
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     process.stderr.write(`${NAME}: serving "${config.command.display}" at http://${host}:${port}/ (${config.writable ? 'writable' : 'read-only'})\n`);
@@ -82,7 +72,10 @@ function shutdown(code: number): void {
 function onSignal(sig: NodeJS.Signals): void {
   signals++;
   if (!session) return shutdown(128 + osConstants.signals[sig]);
-  if (session.job.exit) return shutdown(session.job.exit.code); // --no-exit: the command is already done
+  if (session.exit) return shutdown(session.exit.code); // --no-exit: the session is already over
+  // Still fetching or installing: stop there (an install job also gets the signal below).
+  if (session.phase !== 'running' && !cancelPreparation.signal.aborted) cancelPreparation.abort(new PreparationCancelled(sig));
+  if (!session.job) return;
   // A second signal means "now": the command's group gets SIGKILL. So does a command that ignores the first
   // one for too long (an interactive shell ignores SIGTERM).
   const forwarded: NodeJS.Signals = signals > 1 ? 'SIGKILL' : sig;
@@ -91,7 +84,7 @@ function onSignal(sig: NodeJS.Signals): void {
   if (signals === 1) {
     const current = session;
     setTimeout(() => {
-      if (current.job.exit) return;
+      if (current.job?.exit) return;
       log.warn({ afterMs: config.killAfterMs }, 'command outlived the signal; sending SIGKILL');
       current.signal('SIGKILL');
     }, config.killAfterMs).unref();

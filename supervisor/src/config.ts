@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { statSync } from 'node:fs';
+import { CODE_SWITCHES, CODE_VALUE_OPTIONS, integer, toCodeConfig, type CodeConfig } from './config-code.js';
+import { readdirSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { MAX_COLUMNS, MAX_ROWS } from '@cliscale/protocol';
 
@@ -28,19 +29,11 @@ export interface SupervisorConfig {
   exitFlushTimeoutMs: number;
   killAfterMs: number;
   logLevel: string;
+  /** The code to fetch and install before the command starts (the command then runs in its directory). */
+  code: CodeConfig;
 }
 
 export class ConfigError extends Error {}
-
-function integer(min: number, max: number) {
-  return (raw: string): number => {
-    const value = Number(raw);
-    if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(value) || value < min || value > max) {
-      throw new InvalidArgumentError(`expected an integer between ${min} and ${max}, got "${raw}"`);
-    }
-    return value;
-  };
-}
 
 function size(raw: string): { columns: number; rows: number } {
   const match = /^(\d+)x(\d+)$/.exec(raw.trim());
@@ -109,6 +102,7 @@ const VALUE_OPTIONS: ValueOption[] = [
   { flags: '--exit-flush-timeout <ms>', key: 'exitFlushTimeout', env: 'EXIT_FLUSH_TIMEOUT_MS', description: 'how long to wait for clients to receive the final output', default: 10_000, parse: integer(0, 600_000) },
   { flags: '--kill-after <ms>', key: 'killAfter', env: 'KILL_AFTER_MS', description: 'after forwarding SIGTERM/SIGINT/SIGHUP, SIGKILL the command if it is still running this much later', default: 10_000, parse: integer(0, 3_600_000) },
   { flags: '--log-level <level>', key: 'logLevel', env: 'LOG_LEVEL', description: 'log level', default: 'info', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
+  ...CODE_VALUE_OPTIONS,
 ];
 
 /** Switches: a flag turns them on (or off, for --no-exit); otherwise the environment variable decides. */
@@ -116,6 +110,7 @@ const SWITCHES = [
   { flags: '-W, --writable', key: 'writable', env: 'WRITABLE', description: 'accept input from clients (default: read-only, like ttyd)', flagValue: true, default: false },
   { flags: '--no-exit', key: 'exit', env: 'EXIT_ON_JOB', description: 'keep serving the final screen after the command ends', flagValue: false, default: true },
   { flags: '-O, --check-origin', key: 'checkOrigin', env: 'CHECK_ORIGIN', description: 'refuse WebSocket upgrades whose Origin is not the Host', flagValue: true, default: false },
+  ...CODE_SWITCHES,
 ];
 
 function buildProgram(): Command {
@@ -191,6 +186,14 @@ function toConfig(program: Command, env: NodeJS.ProcessEnv): SupervisorConfig {
     throw new ConfigError('no command given: pass it after "--" or set COMMAND');
   }
 
+  const code = toCodeConfig(o, fromCli('installCmd') || env.INSTALL_CMD !== undefined);
+  if (code.url && (fromCli('cwd') || env.CWD)) {
+    throw new ConfigError('--cwd and --code-url exclude each other: the command runs in the code directory (--code-dir)');
+  }
+  if (code.dir && !isEmptyOrAbsent(code.dir)) {
+    throw new ConfigError(`code directory "${code.dir}" is not empty: the code is fetched into an empty directory`);
+  }
+
   const cwd = resolve(o.cwd ?? process.cwd());
   let isDir = false;
   try {
@@ -222,5 +225,14 @@ function toConfig(program: Command, env: NodeJS.ProcessEnv): SupervisorConfig {
     exitFlushTimeoutMs: o.exitFlushTimeout,
     killAfterMs: o.killAfter,
     logLevel: o.logLevel,
+    code,
   };
+}
+
+function isEmptyOrAbsent(dir: string): boolean {
+  try {
+    return readdirSync(dir).length === 0;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT';
+  }
 }

@@ -13,13 +13,20 @@ import type { SupervisorConfig } from './config.js';
 import { ClientConnection, type SessionForClient } from './client-connection.js';
 import { credentialMatches } from './credential.js';
 import { PtyJob, type JobExit } from './pty-job.js';
+import type { FailingPhase, Phase } from './prepare/phase-error.js';
+import { failureLine } from './prepare/terminal-lines.js';
 import { TerminalMirror, type Snapshot } from './terminal-mirror.js';
 import type { ScreenDump } from './headless-screen.js';
 
 export interface SessionStatus {
-  state: 'running' | 'exited';
+  state: 'preparing' | 'running' | 'exited' | 'failed';
+  /** The step in progress: fetching, verifying, extracting, installing, starting, running, exited or failed. */
+  phase: Phase;
+  /** Why the session failed before its command could run (exit code per phase, see the README). */
+  failure: { phase: FailingPhase; message: string } | null;
   command: string;
-  pid: number;
+  /** The running job's pid (install command, then the command); null while fetching. */
+  pid: number | null;
   startedAt: string;
   endedAt: string | null;
   exitCode: number | null;
@@ -31,15 +38,24 @@ export interface SessionStatus {
   writable: boolean;
 }
 
+/** The supervisor's own settings are not the job's business. */
+const PRIVATE_ENV = ['CREDENTIAL'];
+
 /**
- * One command on one pty, mirrored into one terminal model, shared by every client. The command starts
- * when the session is created, before anyone connects, and no client can stop it by leaving.
+ * One terminal, mirrored into one terminal model, shared by every client. Jobs run on it one after the other
+ * (the install command, then the command), with the supervisor's own progress lines in between; the command
+ * starts before anyone connects, and no client can stop it by leaving.
  */
 export class TerminalSession
   extends EventEmitter<{ drained: [JobExit] }>
   implements SessionForClient
 {
-  readonly job: PtyJob;
+  /** The job on the terminal now: the install command, then the command. */
+  job: PtyJob | undefined;
+  phase: Phase = 'starting';
+  failure: { phase: FailingPhase; message: string } | undefined;
+  /** Set once the session is over: the command's exit, or the failure's exit code. */
+  exit: JobExit | undefined;
   readonly queueLimitBytes: number;
   exitStatus: ExitStatus | undefined;
   private readonly mirror: TerminalMirror;
@@ -50,6 +66,8 @@ export class TerminalSession
   private drained = false;
   private readonly greetingMessages: Uint8Array[];
   private readonly pinger: NodeJS.Timeout;
+  private readonly startedAt = new Date();
+  private backlogHigh = false;
 
   constructor(
     private readonly config: SupervisorConfig,
@@ -71,26 +89,56 @@ export class TerminalSession
       lowWaterBytes: Math.floor(config.parseBacklogBytes / 4),
       workerUrl,
     });
-    this.job = new PtyJob({
-      argv: config.command.argv,
-      cwd: config.cwd,
-      columns: config.columns,
-      rows: config.rows,
-      terminalType: config.terminalType,
+    this.mirror.on('backlog-high', () => {
+      this.backlogHigh = true;
+      this.job?.pause();
     });
-    this.mirror.on('backlog-high', () => this.job.pause());
-    this.mirror.on('backlog-low', () => this.job.resume());
+    this.mirror.on('backlog-low', () => {
+      this.backlogHigh = false;
+      this.job?.resume();
+    });
     this.mirror.on('error', (err) => log.error({ err: err.message }, 'terminal model failed; replay is unavailable'));
-    this.job.on('data', (chunk) => this.onOutput(chunk));
-    this.job.on('exit', (exit) => this.onExit(exit));
-    this.job.on('error', (err) => log.debug({ err: err.message }, 'pty error'));
-    log.info({ commandPid: this.job.pid, command: config.command.display }, 'command started');
 
     const interval = config.pingIntervalMs;
     this.pinger = setInterval(() => {
       const deadline = Date.now() - 2 * interval;
       for (const c of this.clients) c.ping(deadline);
     }, interval);
+  }
+
+  /** Writes the supervisor's own text (progress, failures) into the terminal, as if a job had printed it. */
+  print(text: string): void {
+    this.onOutput(Buffer.from(text, 'utf8'));
+  }
+
+  /** Starts a job on the terminal at its current size. Its output is the terminal's until it exits. */
+  runJob(argv: string[], cwd: string): PtyJob {
+    const env = { ...process.env };
+    for (const name of PRIVATE_ENV) delete env[name];
+    const job = new PtyJob({ argv, cwd, env, columns: this.size.columns, rows: this.size.rows, terminalType: this.config.terminalType });
+    this.job = job;
+    if (this.backlogHigh) job.pause();
+    job.on('data', (chunk) => this.onOutput(chunk));
+    job.on('error', (err) => this.log.debug({ err: err.message }, 'pty error'));
+    return job;
+  }
+
+  /** Starts the session's command; the session ends when it exits. */
+  startCommand(argv: string[], cwd: string): PtyJob {
+    const job = this.runJob(argv, cwd);
+    this.phase = 'running';
+    job.on('exit', (exit) => this.end(exit));
+    this.log.info({ commandPid: job.pid, command: this.config.command.display }, 'command started');
+    return job;
+  }
+
+  /** Ends the session before its command ran: one line in the terminal saying why, then the exit code. */
+  fail(phase: FailingPhase, message: string, code: number): void {
+    this.failure = { phase, message };
+    this.phase = 'failed';
+    this.log.error({ phase, exitCode: code, reason: message }, 'session failed');
+    this.print(failureLine(phase, message));
+    this.end({ code, signal: null });
   }
 
   get clientCount(): number {
@@ -121,14 +169,14 @@ export class TerminalSession
 
   input(_client: ClientConnection, data: Uint8Array): void {
     // Read-only sessions drop input silently, like ttyd without -W.
-    if (this.config.writable) this.job.write(data);
+    if (this.config.writable) this.job?.write(data);
   }
 
   /** Resize policy: the latest size any client sends wins (tmux's default `window-size latest`). */
   resize(_client: ClientConnection, size: TerminalSize): void {
     if (size.columns === this.size.columns && size.rows === this.size.rows) return;
     this.size = size;
-    this.job.resize(size.columns, size.rows);
+    this.job?.resize(size.columns, size.rows);
     this.mirror.resize(size.columns, size.rows);
   }
 
@@ -146,11 +194,14 @@ export class TerminalSession
   }
 
   status(): SessionStatus {
+    const state = this.failure ? 'failed' : this.exitStatus ? 'exited' : this.phase === 'running' ? 'running' : 'preparing';
     return {
-      state: this.exitStatus ? 'exited' : 'running',
+      state,
+      phase: this.phase,
+      failure: this.failure ?? null,
       command: this.config.command.display,
-      pid: this.job.pid,
-      startedAt: this.job.startedAt.toISOString(),
+      pid: this.job?.pid ?? null,
+      startedAt: this.startedAt.toISOString(),
       endedAt: this.endedAt?.toISOString() ?? null,
       exitCode: this.exitStatus?.exitCode ?? null,
       signal: this.exitStatus?.signal ?? null,
@@ -162,9 +213,9 @@ export class TerminalSession
     };
   }
 
-  /** Forwards a signal to the command's process group. */
+  /** Forwards a signal to the running job's process group. */
   signal(sig: NodeJS.Signals): void {
-    this.job.signal(sig);
+    this.job?.signal(sig);
   }
 
   /** Closes every client (e.g. the supervisor is shutting down) and stops the model. */
@@ -181,10 +232,14 @@ export class TerminalSession
     for (const c of this.clients) c.pushLive(chunk, end);
   }
 
-  private onExit(exit: JobExit): void {
+  /** The session is over: every client gets the rest of the output and the exit status. */
+  end(exit: JobExit): void {
+    if (this.exit) return;
+    this.exit = exit;
+    if (this.phase !== 'failed') this.phase = 'exited';
     this.endedAt = new Date();
     this.exitStatus = { exitCode: exit.code, signal: exit.signal };
-    this.log.info({ exitCode: exit.code, signal: exit.signal, bytes: this.mirror.received }, 'command exited');
+    this.log.info({ exitCode: exit.code, signal: exit.signal, bytes: this.mirror.received }, 'session ended');
     // node-pty emits every data event before exit, so all output is already queued for every client.
     for (const c of this.clients) c.finish(this.config.exitOnJob);
     if (this.config.exitOnJob) {
@@ -199,9 +254,7 @@ export class TerminalSession
   }
 
   private maybeDrained(): void {
-    if (this.exitStatus && this.config.exitOnJob && this.clients.size === 0 && this.job.exit) {
-      this.emitDrained(this.job.exit);
-    }
+    if (this.exit && this.config.exitOnJob && this.clients.size === 0) this.emitDrained(this.exit);
   }
 
   private emitDrained(exit: JobExit): void {

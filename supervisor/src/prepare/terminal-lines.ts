@@ -1,0 +1,23 @@
+import type { FailingPhase } from './phase-error.js';
+
+/** What the person watching the terminal reads; every line ends with CRLF (the terminal is raw). */
+const LABELS: Record<FailingPhase, string> = {
+  fetching: 'fetch',
+  verifying: 'verification',
+  extracting: 'extraction',
+  installing: 'install',
+  starting: 'start',
+};
+
+/** Names from archives and URLs are untrusted: their control characters must not drive the terminal. */
+export const printable = (text: string): string =>
+  text.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+
+export const phaseLine = (title: string, detail = ''): string => `\x1b[1;36m▸ ${title}\x1b[0m${detail ? ` ${printable(detail)}` : ''}\r\n`;
+
+export const infoLine = (text: string): string => `  ${printable(text)}\r\n`;
+
+export const failureLine = (phase: FailingPhase, message: string): string =>
+  `\x1b[1;31m✖ ${LABELS[phase]} failed:\x1b[0m ${printable(message.replace(/[\r\n]+/g, ' '))}\r\n`;
+
+export const cancelledLine = (signal: string): string => `\x1b[1;33m✖ cancelled by ${signal}\x1b[0m\r\n`;

@@ -1,0 +1,32 @@
+import { startSupervisor, type SupervisorProcess } from './supervisor-process.js';
+import { supervisorScreen } from './tty-client.js';
+
+export interface SessionOutcome {
+  /** GET /status once the session was over. */
+  status: { state: string; phase: string; exitCode: number | null; failure: { phase: string; message: string } | null };
+  /** The terminal's text (scrollback and screen), as the supervisor's model holds it. */
+  text: string;
+  /** The supervisor's own exit code. */
+  exitCode: number | null;
+  supervisor: SupervisorProcess;
+}
+
+/**
+ * Runs a supervisor that fetches code, with --no-exit so that its final terminal can be read after the
+ * session ended (whenever that is), then stops it and returns its exit code.
+ */
+export async function runCodeSession(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 45_000): Promise<SessionOutcome> {
+  const supervisor = await startSupervisor(['--no-exit', '--size', '500x40', ...args], { env });
+  const deadline = Date.now() + timeoutMs;
+  let status: SessionOutcome['status'];
+  for (;;) {
+    status = (await supervisor.status()) as unknown as SessionOutcome['status'];
+    if (status.state === 'exited' || status.state === 'failed') break;
+    if (Date.now() > deadline) throw new Error(`session still ${status.phase} after ${timeoutMs} ms: ${supervisor.stderr}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const text = (await supervisorScreen(supervisor.baseUrl)).lines.join('\n');
+  await supervisor.stop();
+  const { code } = await supervisor.exited;
+  return { status, text, exitCode: code, supervisor };
+}
