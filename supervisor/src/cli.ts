@@ -1,4 +1,6 @@
-import { constants as osConstants } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { constants as osConstants, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { pino } from 'pino';
 import { ConfigError, parseConfig, type SupervisorConfig } from './config.js';
 import { findExecutable } from './find-executable.js';
@@ -27,6 +29,9 @@ function loadConfig(): SupervisorConfig {
 }
 
 const config = loadConfig();
+// A code directory the supervisor made up is its own to remove at exit; one it was given stays.
+const temporaryCodeDir = config.code.url && !config.code.dir ? mkdtempSync(join(tmpdir(), 'cliscale-code-')) : undefined;
+config.code.dir ??= temporaryCodeDir;
 // Without code to fetch, a missing program is known at once: say so before listening. With code, the program
 // may come with it, so the check waits for the "starting" step (same exit code, printed in the terminal).
 if (!config.code.url && !findExecutable(config.command.argv[0]!, config.cwd)) fail(`command not found: ${config.command.argv[0]}`, 127);
@@ -43,6 +48,7 @@ const server = createSupervisorServer({
 
 server.on('error', (err: NodeJS.ErrnoException) => {
   const hint = err.code === 'EADDRINUSE' ? ` (port ${config.port} is in use; pick another with --port)` : '';
+  if (temporaryCodeDir) rmSync(temporaryCodeDir, { recursive: true, force: true });
   fail(`cannot listen on ${config.host}:${config.port}: ${err.message}${hint}`, 1);
 });
 
@@ -66,7 +72,10 @@ function shutdown(code: number): void {
   if (stopping) return;
   stopping = true;
   server.close();
-  void (session?.close() ?? Promise.resolve()).finally(() => process.exit(code));
+  void (session?.close() ?? Promise.resolve()).finally(() => {
+    if (temporaryCodeDir) rmSync(temporaryCodeDir, { recursive: true, force: true });
+    process.exit(code);
+  });
 }
 
 function onSignal(sig: NodeJS.Signals): void {

@@ -51,8 +51,9 @@ export async function runSessionLifecycle(session: TerminalSession, config: Supe
   try {
     let cwd = config.cwd;
     if (config.code.url) {
+      if (!config.code.dir) throw new Error('no code directory');
       cwd = await prepareCode({
-        code: { ...config.code, url: config.code.url },
+        code: { ...config.code, url: config.code.url, dir: config.code.dir },
         cwd: config.cwd,
         print: (text) => session.print(text),
         setPhase: (phase) => (session.phase = phase),

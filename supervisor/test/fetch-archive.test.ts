@@ -1,12 +1,15 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { createHash } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tarArchive, tarGz, zipArchive, type ArchiveEntry } from './helpers/archive-builders.js';
 import { runCodeSession } from './helpers/code-session.js';
 import { bytes, redirect, startFileServer } from './helpers/file-server.js';
-import { stopAllSupervisors } from './helpers/supervisor-process.js';
+import { connectWithCleanup } from './helpers/cleanup.js';
+import { startSupervisor, stopAllSupervisors } from './helpers/supervisor-process.js';
+
+const connect = connectWithCleanup();
 
 const PROJECT: ArchiveEntry[] = [
   { name: 'proj-main/', type: 'dir' },
@@ -16,6 +19,8 @@ const PROJECT: ArchiveEntry[] = [
 ];
 const TGZ = tarGz(PROJECT);
 const ZIP = zipArchive(PROJECT);
+// Random bytes do not compress: a 3 MiB download, trickled out over ~1.2 s.
+const SLOW = tarGz([{ name: 'run.sh', data: 'echo slow done\n' }, { name: 'noise.bin', data: randomBytes(3 * (1 << 20)) }]);
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const MiB = 1 << 20;
 
@@ -53,6 +58,18 @@ beforeAll(async () => {
       const timer = setInterval(() => res.write(chunk), 5);
       res.on('close', () => clearInterval(timer));
     },
+    '/slow.tar.gz': (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/gzip', 'content-length': SLOW.length });
+      let sent = 0;
+      const timer = setInterval(() => {
+        res.write(SLOW.subarray(sent, (sent += 128 * 1024)));
+        if (sent >= SLOW.length) {
+          clearInterval(timer);
+          res.end();
+        }
+      }, 50);
+      res.on('close', () => clearInterval(timer));
+    },
     '/stalls.zip': (_req, res) => {
       res.writeHead(200, { 'content-type': 'application/zip', 'content-length': ZIP.length });
       res.write(ZIP.subarray(0, 10)); // and then nothing, ever
@@ -60,7 +77,6 @@ beforeAll(async () => {
   });
 });
 
-afterEach(stopAllSupervisors);
 afterAll(async () => {
   await server.close();
   rmSync(scratch, { recursive: true, force: true });
@@ -96,6 +112,25 @@ describe('archives', () => {
     expect(out.text).toContain(`▸ extracting ${format}`);
     expect(out.text).toMatch(/ran in cliscale-code-\w+ with \.env\.example lib run\.sh/);
     expect(out.exitCode).toBe(0);
+  });
+
+  it('shows download progress (bytes, percent, rate) to a watching client, then the summary', async () => {
+    const sup = await startSupervisor(['--allow-http', '--code-url', url('/slow.tar.gz'), '--install-cmd', '', '--', 'sh', 'run.sh']);
+    const client = await connect(sup.wsUrl, { screen: true, init: { columns: 120, rows: 30 } });
+    await client.waitForText(/\d+\.\d MiB of 3\.0 MiB\s+\d+%\s+[\d.]+ (KiB|MiB)\/s/);
+    await client.closed;
+    const lines = (await client.screenDump()).lines;
+    // The progress line was rewritten in place: only the summary remains.
+    expect(lines.filter((l) => l.includes('/s'))).toEqual([expect.stringMatching(/^ {2}downloaded 3\.0 MiB in [\d.]+ s \([\d.]+ (KiB|MiB)\/s\)$/)]);
+    expect(lines).toContain('slow done');
+    expect((await sup.exited).code).toBe(0);
+  });
+
+  it('removes the temporary code directory it made when it exits', async () => {
+    const out = await run('/proj.tar.gz', [], ['sh', '-c', 'pwd']);
+    const dir = /^(\/\S+cliscale-code-\w+)$/m.exec(out.text)?.[1];
+    expect(dir).toBeDefined();
+    expect(existsSync(dir!)).toBe(false);
   });
 
   it('follows redirects and puts the code in --code-dir', async () => {

@@ -26,7 +26,18 @@ export interface GitFetchResult {
   folder: string;
 }
 
-const GIT_ENV = ['GIT_TERMINAL_PROMPT', 'GIT_ALLOW_PROTOCOL', 'GIT_CONFIG_NOSYSTEM', 'GIT_CONFIG_GLOBAL'];
+/** Variables we set, and the ambient ones worth keeping (a private CA); simple-git refuses any other GIT_*. */
+const GIT_ENV = ['GIT_TERMINAL_PROMPT', 'GIT_ALLOW_PROTOCOL', 'GIT_CONFIG_NOSYSTEM', 'GIT_SSL_CAINFO', 'GIT_SSL_CAPATH'];
+
+function gitEnvironment(allowHttp: boolean): NodeJS.ProcessEnv {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.toUpperCase().startsWith('GIT_') || GIT_ENV.includes(k)));
+  return {
+    ...env,
+    GIT_TERMINAL_PROMPT: '0', // a private repository fails instead of waiting for a password nobody types
+    GIT_ALLOW_PROTOCOL: allowHttp ? 'https:http' : 'https', // no ssh, file, ext:: transports
+    GIT_CONFIG_NOSYSTEM: '1',
+  };
+}
 
 /** A gitignore-style pattern matching exactly one folder (sparse checkout patterns treat `*?[\!#` specially). */
 function sparsePattern(folder: string): string {
@@ -81,13 +92,7 @@ export async function fetchGit(
     progress: ({ stage: s, progress: p }) => {
       stageLabel = `${s} ${p}%`;
     },
-  }).env({
-    ...process.env,
-    GIT_TERMINAL_PROMPT: '0',
-    GIT_ALLOW_PROTOCOL: config.allowHttp ? 'https:http' : 'https',
-    GIT_CONFIG_NOSYSTEM: '1',
-    GIT_CONFIG_GLOBAL: '/dev/null',
-  });
+  }).env(gitEnvironment(config.allowHttp));
 
   const watch = setInterval(() => {
     void packBytes(stage).then((bytes) => {
@@ -113,7 +118,11 @@ export async function fetchGit(
     await git.fetch('origin', target, ['--depth=1', '--filter=blob:none', '--no-tags']);
     await git.checkout(['-q', 'FETCH_HEAD']);
     const commit = (await git.revparse(['HEAD'])).trim();
-    progress.done(`fetched ${ref.name} at ${commit.slice(0, 12)} (${formatBytes(await packBytes(stage))} in ${(progress.elapsedMs / 1000).toFixed(1)} s)`);
+    // The watcher polls; a fetch faster than one poll is checked here.
+    const fetched = await packBytes(stage);
+    if (fetched > config.maxDownloadBytes) limit.abort(new PhaseError('fetching', `the repository download exceeded ${formatBytes(config.maxDownloadBytes)} (limit --max-download-bytes)`));
+    if (limit.signal.aborted) throw limit.signal.reason;
+    progress.done(`fetched ${ref.name} at ${commit.slice(0, 12)} (${formatBytes(fetched)} in ${(progress.elapsedMs / 1000).toFixed(1)} s)`);
 
     const source = folder ? join(stage, folder) : stage;
     const st = await lstat(source).catch(() => undefined);

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { CodeConfig } from '../config-code.js';
@@ -18,7 +17,7 @@ import { infoLine, phaseLine } from './terminal-lines.js';
 import { assertSymlinksInside, copyTree } from './tree-walk.js';
 
 export interface PrepareContext {
-  code: CodeConfig & { url: string };
+  code: CodeConfig & { url: string; dir: string };
   /** Resolves relative local paths. */
   cwd: string;
   print: (text: string) => void;
@@ -49,7 +48,7 @@ export async function prepareCode(ctx: PrepareContext): Promise<string> {
   ctx.setPhase('fetching');
   const source = parseCodeSource(code.url, code, ctx.cwd);
   checkOptionsFit(source, code);
-  const codeDir = code.dir ?? (await mkdtemp(join(tmpdir(), 'cliscale-code-')));
+  const codeDir = code.dir;
   await mkdir(codeDir, { recursive: true });
   const work = await mkdtemp(join(codeDir, '.cliscale-fetch-'));
   const tree = join(work, 'tree');

@@ -8,8 +8,9 @@ const GIT_HTTP_BACKEND = execFileSync('git', ['--exec-path'], { encoding: 'utf8'
  * git's own smart-HTTP server (`git http-backend`, run as CGI) for every repository under `root`, on
  * 127.0.0.1. Real git clients fetch from it exactly as from GitHub: protocol v2, shallow, partial clone.
  */
-export async function startGitHttpServer(root: string): Promise<{ url: string; requests: string[]; close(): Promise<void> }> {
+export async function startGitHttpServer(root: string): Promise<{ url: string; requests: string[]; bytesSent(): number; close(): Promise<void> }> {
   const requests: string[] = [];
+  let sent = 0;
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     requests.push(`${req.method} ${url.pathname}${url.search}`);
@@ -31,6 +32,7 @@ export async function startGitHttpServer(root: string): Promise<{ url: string; r
     let head = Buffer.alloc(0);
     let headerDone = false;
     cgi.stdout.on('data', (chunk: Buffer) => {
+      sent += chunk.byteLength;
       if (headerDone) return void res.write(chunk);
       head = Buffer.concat([head, chunk]);
       const end = head.indexOf('\r\n\r\n');
@@ -55,6 +57,7 @@ export async function startGitHttpServer(root: string): Promise<{ url: string; r
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
+    bytesSent: () => sent,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
