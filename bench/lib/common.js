@@ -140,14 +140,20 @@ export function installExitHandlers() {
  * The shared codec is TypeScript source (@cliscale/protocol); Node 20 cannot import it directly, so it
  * is bundled in memory with esbuild (it has no dependencies) and imported from a data: URL.
  */
-export async function loadProtocol() {
-  const entry = new URL('../../protocol/src/index.ts', import.meta.url).pathname;
+export function loadProtocol() {
+  return loadTypeScript('protocol/src/index.ts');
+}
+
+/** Bundles a TypeScript module of the repository (path from the root) in memory and imports it. */
+export async function loadTypeScript(pathFromRoot) {
+  const entry = new URL(`../../${pathFromRoot}`, import.meta.url).pathname;
   const result = await build({
     entryPoints: [entry],
     bundle: true,
     format: 'esm',
     platform: 'node',
     target: 'node20',
+    packages: 'external',
     write: false,
     logLevel: 'error',
   });

@@ -64,6 +64,9 @@ server.listen(config.port, config.host, () => {
     process.stderr.write(`${NAME}: serving "${config.command.display}" at http://${host}:${port}/ (${config.writable ? 'writable' : 'read-only'})\n`);
   }
   session.on('drained', (exit) => shutdown(exit.code));
+  // With --no-exit, a command ended by our forwarded signal must not leave the supervisor serving: it was
+  // asked to stop. (Without --no-exit, 'drained' follows once clients have the final output.)
+  if (!config.exitOnJob) session.on('ended', (exit) => signals > 0 && shutdown(exit.code));
 });
 
 let signals = 0;

@@ -47,7 +47,7 @@ const PRIVATE_ENV = ['CREDENTIAL'];
  * starts before anyone connects, and no client can stop it by leaving.
  */
 export class TerminalSession
-  extends EventEmitter<{ drained: [JobExit] }>
+  extends EventEmitter<{ drained: [JobExit]; ended: [JobExit] }>
   implements SessionForClient
 {
   /** The job on the terminal now: the install command, then the command. */
@@ -240,6 +240,7 @@ export class TerminalSession
     this.endedAt = new Date();
     this.exitStatus = { exitCode: exit.code, signal: exit.signal };
     this.log.info({ exitCode: exit.code, signal: exit.signal, bytes: this.mirror.received }, 'session ended');
+    this.emit('ended', exit);
     // node-pty emits every data event before exit, so all output is already queued for every client.
     for (const c of this.clients) c.finish(this.config.exitOnJob);
     if (this.config.exitOnJob) {

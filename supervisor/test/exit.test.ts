@@ -90,6 +90,13 @@ describe('signals', () => {
     expect((await sup.exited).code).toBe(130);
   });
 
+  it('with --no-exit, a signal that ends the command also ends the supervisor (one Ctrl+C is enough)', async () => {
+    const sup = await startSupervisor(['--no-exit', '--', 'sleep', '60']);
+    await new Promise((r) => setTimeout(r, 100));
+    sup.proc.kill('SIGTERM');
+    expect((await sup.exited).code).toBe(143);
+  });
+
   it('kills a command that ignores SIGTERM after --kill-after', async () => {
     const sup = await startSupervisor(['--kill-after', '300', '--', 'sh', '-c', 'trap "" TERM; echo ready; while :; do sleep 0.1; done']);
     const client = await connect(sup.wsUrl);
