@@ -30,6 +30,8 @@ export class SafeTreeWriter {
   bytes = 0;
   skipped = 0;
   private realRoot?: string;
+  /** Operations run one at a time, in entry order: checks of one entry must not race another's writes. */
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
     readonly root: string,
@@ -72,7 +74,29 @@ export class SafeTreeWriter {
     else if (st) this.refuse(`entry "${dest.slice(this.root.length + 1)}" replaces a directory`);
   }
 
-  async directory(name: string): Promise<void> {
+  private serial<T>(op: () => Promise<T>): Promise<T> {
+    const result = this.queue.then(op);
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  directory(name: string): Promise<void> {
+    return this.serial(() => this.writeDirectory(name));
+  }
+
+  file(name: string, content: Readable, mode = 0o644): Promise<void> {
+    return this.serial(() => this.writeFile(name, content, mode));
+  }
+
+  symlink(name: string, linkTarget: string): Promise<void> {
+    return this.serial(() => this.writeSymlink(name, linkTarget));
+  }
+
+  hardlink(name: string, linkTarget: string): Promise<void> {
+    return this.serial(() => this.writeHardlink(name, linkTarget));
+  }
+
+  private async writeDirectory(name: string): Promise<void> {
     const dest = await this.target(name);
     if (!dest) return;
     const st = await lstat(dest).catch(() => undefined);
@@ -81,7 +105,7 @@ export class SafeTreeWriter {
     await mkdir(dest);
   }
 
-  async file(name: string, content: Readable, mode = 0o644): Promise<void> {
+  private async writeFile(name: string, content: Readable, mode: number): Promise<void> {
     const dest = await this.target(name);
     if (!dest) return void content.resume();
     await this.clear(dest);
@@ -99,7 +123,7 @@ export class SafeTreeWriter {
     await pipeline(content, count, createWriteStream('', { fd: handle }));
   }
 
-  async symlink(name: string, linkTarget: string): Promise<void> {
+  private async writeSymlink(name: string, linkTarget: string): Promise<void> {
     const dest = await this.target(name);
     if (!dest) return;
     if (linkTarget.startsWith('/') || linkTarget.includes('\0')) this.refuse(`symlink "${name}" points to an absolute path (${linkTarget})`);
@@ -110,7 +134,7 @@ export class SafeTreeWriter {
     await symlink(linkTarget, dest);
   }
 
-  async hardlink(name: string, linkTarget: string): Promise<void> {
+  private async writeHardlink(name: string, linkTarget: string): Promise<void> {
     const outside = (): never => this.refuse(`hard link "${name}" points outside the code directory (${linkTarget})`);
     let rel: string | undefined;
     try {
