@@ -70,6 +70,11 @@ beforeAll(async () => {
       }, 50);
       res.on('close', () => clearInterval(timer));
     },
+    // Directory entries followed at once by their files: directory and file writes must not race.
+    '/many-dirs.tar.gz': bytes(tarGz([{ name: 'run.sh', data: 'ls d | wc -l; cat d/*/f | wc -l\n' }, ...Array.from({ length: 300 }, (_, i) => [
+      { name: `d/${i}/`, type: 'dir' as const },
+      { name: `d/${i}/f`, data: `${i}\n` },
+    ]).flat()])),
     '/stalls.zip': (_req, res) => {
       res.writeHead(200, { 'content-type': 'application/zip', 'content-length': ZIP.length });
       res.write(ZIP.subarray(0, 10)); // and then nothing, ever
@@ -131,6 +136,12 @@ describe('archives', () => {
     const dir = /^(\/\S+cliscale-code-\w+)$/m.exec(out.text)?.[1];
     expect(dir).toBeDefined();
     expect(existsSync(dir!)).toBe(false);
+  });
+
+  it('extracts directory entries and their files in order (300 folders)', async () => {
+    const out = await run('/many-dirs.tar.gz');
+    expect(out.text).toMatch(/^300\n300$/m);
+    expect(out.exitCode).toBe(0);
   });
 
   it('follows redirects and puts the code in --code-dir', async () => {

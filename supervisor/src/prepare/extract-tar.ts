@@ -46,7 +46,7 @@ export function extractTar(file: string, writer: SafeTreeWriter): Promise<void> 
       if (failure) return entry.resume();
       const written = writeEntry(entry, writer).catch((err) => {
         entry.resume();
-        fail(err);
+        fail(err instanceof PhaseError ? err : new PhaseError('extracting', `cannot extract "${entry.path}": ${(err as Error).message}`));
       });
       chain = chain.then(() => written);
     });
