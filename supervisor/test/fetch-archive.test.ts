@@ -47,6 +47,13 @@ beforeAll(async () => {
     '/symlink-out.tar.gz': bytes(tarGz([{ name: 'p/link', type: 'symlink', link: '../../../../etc' }, { name: 'p/link/passwd', data: 'x' }])),
     '/symlink-out.zip': bytes(zipArchive([{ name: 'etc', type: 'symlink', link: '/etc' }]), 'application/zip'),
     '/symlink-unwrap.tar.gz': bytes(tarGz([{ name: 'top/', type: 'dir' }, { name: 'top/up', type: 'symlink', link: '../top/..' }])),
+    // l1 looks inside (l2/.. cancels out on paper), but l2 is the root itself, so l1 is the root's parent.
+    '/symlink-chain.tar': bytes(tarArchive([
+      { name: 'a.txt', data: 'a' },
+      { name: 'l2', type: 'symlink', link: '.' },
+      { name: 'l1', type: 'symlink', link: 'l2/..' },
+      { name: 'l1/pwned.txt', data: 'pwned' },
+    ])),
     '/hardlink-out.tar.gz': bytes(tarGz([{ name: 'h', type: 'hardlink', link: '../../etc/passwd' }])),
     '/device.tar.gz': bytes(tarGz([{ name: 'run.sh', data: 'echo device-free\n' }, { name: 'tty', type: 'chardev' }])),
     // 64 MiB of zeros deflate to ~64 KiB: a small download that would fill the disk.
@@ -210,6 +217,7 @@ describe('malicious archives (exit 6, nothing written outside)', () => {
     ['/symlink-out.tar.gz', 'symlink "p/link" points outside the code directory (../../../../etc)'],
     ['/symlink-out.zip', 'symlink "etc" points to an absolute path (/etc)'],
     ['/symlink-unwrap.tar.gz', 'symlink "up" points outside the code directory (../top/..)'],
+    ['/symlink-chain.tar', 'entry "l1/pwned.txt" would be written through a symlink'],
     ['/hardlink-out.tar.gz', 'hard link "h" points outside the code directory (../../etc/passwd)'],
     ['/bomb.zip', 'the code is larger than 8.0 MiB unpacked (limit --max-extracted-bytes)'],
   ])('%s', async (path, message) => {

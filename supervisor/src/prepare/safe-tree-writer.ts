@@ -30,6 +30,8 @@ export class SafeTreeWriter {
   bytes = 0;
   skipped = 0;
   private realRoot?: string;
+  /** Parent folders already created and checked to resolve inside the root: one check per folder, not per file. */
+  private readonly checkedDirs = new Set<string>();
   /** Operations run one at a time, in entry order: checks of one entry must not race another's writes. */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -60,10 +62,14 @@ export class SafeTreeWriter {
     const dest = resolve(this.root, rel);
     if (!isInside(this.root, dest)) this.refuse(`entry "${name}" leaves the code directory`);
     const parent = dirname(dest);
-    await mkdir(parent, { recursive: true });
-    // A directory on the way may be a symlink written by an earlier entry: writes must not follow it out.
-    this.realRoot ??= await realpath(this.root);
-    if (!isInside(this.realRoot, await realpath(parent))) this.refuse(`entry "${name}" would be written through a symlink`);
+    if (!this.checkedDirs.has(parent)) {
+      await mkdir(parent, { recursive: true });
+      // A directory on the way may be a symlink written by an earlier entry: writes must not follow it out.
+      this.realRoot ??= await realpath(this.root);
+      if (!isInside(this.realRoot, await realpath(parent))) this.refuse(`entry "${name}" would be written through a symlink`);
+      // Safe to remember: a real directory is never replaced (clear() refuses), so it cannot become a link.
+      if ((await lstat(parent)).isDirectory()) this.checkedDirs.add(parent);
+    }
     return dest;
   }
 
@@ -132,6 +138,8 @@ export class SafeTreeWriter {
     }
     await this.clear(dest);
     await symlink(linkTarget, dest);
+    // A new link can change where a remembered path really leads (links through links): check again.
+    this.checkedDirs.clear();
   }
 
   private async writeHardlink(name: string, linkTarget: string): Promise<void> {

@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { lstat, readdir, readlink } from 'node:fs/promises';
+import { lstat, readdir, readlink, realpath } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { PhaseError } from './phase-error.js';
 import { isInside, type SafeTreeWriter } from './safe-tree-writer.js';
@@ -45,10 +45,13 @@ export async function copyTree(source: string, writer: SafeTreeWriter, skip: Rea
  * a link that was inside the archive (`top/a -> ../top/b`) can point outside once `top/` is unwrapped.
  */
 export async function assertSymlinksInside(root: string, phase: 'extracting' | 'fetching'): Promise<void> {
+  const realRoot = await realpath(root);
   for await (const e of walkTree(root)) {
     if (e.kind !== 'symlink') continue;
     const target = await readlink(e.path);
-    if (target.startsWith('/') || !isInside(root, resolve(dirname(e.path), target))) {
+    // Where the link really leads (links through links); a dangling link is judged by its text.
+    const real = await realpath(e.path).catch(() => undefined);
+    if (target.startsWith('/') || !isInside(root, resolve(dirname(e.path), target)) || (real && !isInside(realRoot, real))) {
       throw new PhaseError(phase, `symlink "${relative(root, e.path)}" points outside the code directory (${target})`);
     }
   }
