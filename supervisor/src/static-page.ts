@@ -18,9 +18,11 @@ const FILES: Record<string, { file: string; type: string }> = {
   '/': { file: 'index.html', type: 'text/html;charset=utf-8' },
   '/assets/client.js': { file: 'client.js', type: 'text/javascript;charset=utf-8' },
   '/assets/client.css': { file: 'client.css', type: 'text/css;charset=utf-8' },
+  '/assets/client.js.map': { file: 'client.js.map', type: 'application/json;charset=utf-8' },
+  '/assets/client.css.map': { file: 'client.css.map', type: 'application/json;charset=utf-8' },
 };
 
-/** The browser page served at `/`, read once at start from the esbuild output next to the supervisor. */
+/** The browser terminal (web-terminal/dist, copied by build.mjs) served at `/`, read once at start. */
 export function loadStaticPage(dir: URL): StaticPage {
   const assets = new Map<string, Asset>();
   for (const [path, { file, type }] of Object.entries(FILES)) {

@@ -26,11 +26,14 @@ export interface GitFetchResult {
   folder: string;
 }
 
-/** Variables we set, and the ambient ones worth keeping (a private CA); simple-git refuses any other GIT_*. */
+/** What git needs from the supervisor's environment: nothing else reaches it (no editors, pagers, hooks). */
+const PASSED_ENV = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TMPDIR', 'HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'NO_PROXY', 'no_proxy', 'SSL_CERT_FILE', 'SSL_CERT_DIR', 'GIT_SSL_CAINFO', 'GIT_SSL_CAPATH'];
+/** simple-git refuses GIT_* variables it is not told about. */
 const GIT_ENV = ['GIT_TERMINAL_PROMPT', 'GIT_ALLOW_PROTOCOL', 'GIT_CONFIG_NOSYSTEM', 'GIT_SSL_CAINFO', 'GIT_SSL_CAPATH'];
 
 function gitEnvironment(allowHttp: boolean): NodeJS.ProcessEnv {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.toUpperCase().startsWith('GIT_') || GIT_ENV.includes(k)));
+  const env: NodeJS.ProcessEnv = {};
+  for (const name of PASSED_ENV) if (process.env[name] !== undefined) env[name] = process.env[name];
   return {
     ...env,
     GIT_TERMINAL_PROMPT: '0', // a private repository fails instead of waiting for a password nobody types

@@ -1,0 +1,182 @@
+import { afterAll, afterEach, beforeAll, expect, it } from '@jest/globals';
+import { startSupervisor, stopAllSupervisors, type SupervisorProcess } from '../../supervisor/test/helpers/supervisor-process.js';
+import { BrowserSession, describeInBrowser, type TerminalPage } from './helpers/browser.js';
+import { expectSameBuffer } from './helpers/compare.js';
+
+const SHELL = ['-W', '--', 'bash', '--norc', '--noprofile', '-i'];
+const SHELL_ENV = { env: { PS1: 'READY> ' } };
+/** Generous: the machine has 2 slow cores shared with the supervisor, the job and maybe other test runs. */
+const ECHO_BOUND_MS = 10_000;
+
+interface EchoWatch {
+  needle: string;
+  keyAt?: number;
+  foundAt?: number;
+  text: string;
+}
+declare global {
+  interface Window {
+    __echoWatches?: EchoWatch[];
+  }
+}
+
+/**
+ * In the page: a keydown listener stamps the time of the next key, and an output listener (called once xterm
+ * has parsed a chunk) stamps when `needle` first appears after it. Latency = parsed - keydown, on the page's
+ * clock: what the user sees, including the server and xterm.
+ */
+async function installEchoWatch(page: TerminalPage): Promise<void> {
+  await page.page.evaluate(() => {
+    const watches: EchoWatch[] = [];
+    window.__echoWatches = watches;
+    document.addEventListener('keydown', (ev) => {
+      for (const w of watches) w.keyAt ??= ev.timeStamp;
+    }, true);
+    const decoder = new TextDecoder('latin1');
+    window.__cliscale!.outputListeners.add((chunk) => {
+      const text = decoder.decode(chunk);
+      const now = performance.now();
+      for (const w of watches) {
+        if (w.keyAt === undefined || w.foundAt !== undefined) continue;
+        w.text = (w.text + text).slice(-(w.needle.length + text.length));
+        if (w.text.includes(w.needle)) w.foundAt = now;
+        else w.text = w.text.slice(-w.needle.length);
+      }
+    });
+  });
+}
+
+/** Presses `key` and resolves with the ms until `needle` was parsed by the page's xterm. */
+async function echoLatency(page: TerminalPage, key: string, needle: string): Promise<number> {
+  await page.page.evaluate((n) => window.__echoWatches!.push({ needle: n, text: '' }), needle);
+  await page.press(key);
+  try {
+    const handle = await page.page.waitForFunction(
+      (n) => {
+        const w = window.__echoWatches!.find((x) => x.needle === n && x.foundAt !== undefined);
+        return w ? w.foundAt! - w.keyAt! : undefined;
+      },
+      needle,
+      { timeout: ECHO_BOUND_MS + 5_000, polling: 20 },
+    );
+    return Math.round((await handle.jsonValue()) ?? NaN);
+  } catch (err) {
+    const seen = await page.page.evaluate(() => ({
+      watches: window.__echoWatches,
+      flow: window.__cliscale!.flow(),
+      bytes: window.__cliscale!.bytesReceived(),
+      state: window.__cliscale!.state(),
+    }));
+    throw new Error(`no echo of ${key} (${needle}): ${JSON.stringify(seen)}; ${(err as Error).message}`);
+  }
+}
+
+/** Round trip of a trivial evaluate: how long the page's main thread takes to get to a new task. */
+async function mainThreadDelay(page: TerminalPage): Promise<number> {
+  const t0 = Date.now();
+  await page.page.evaluate(() => 1);
+  return Date.now() - t0;
+}
+
+describeInBrowser('web terminal under a flood', () => {
+  let browser: BrowserSession;
+  const pages: TerminalPage[] = [];
+
+  beforeAll(async () => {
+    browser = await BrowserSession.launch();
+  });
+  afterEach(async () => {
+    for (const p of pages.splice(0)) await p.close().catch(() => undefined);
+    await stopAllSupervisors();
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it('stays responsive during a 100 MB flood: keystrokes echo quickly, the buffer ends equal to the server\'s', async () => {
+    // A queue that holds the whole flood: with the default 8 MiB, a page that falls behind a sustained flood
+    // is resynced by replays that the flood keeps invalidating, so it shows nothing (and no echo) until the
+    // flood ends. That is the supervisor's resync path (reported), not the page's flow control under test.
+    const sup = await startSupervisor(['--client-queue-bytes', String(128 << 20), ...SHELL], SHELL_ENV);
+    const page = await browser.open(`${sup.baseUrl}/`);
+    pages.push(page);
+    await page.waitForText('READY>');
+    await installEchoWatch(page);
+    const started = Date.now();
+    await page.type("head -c 100000000 /dev/zero | tr '\\0' x; echo flood-$((40+2))\n");
+    await page.page.waitForFunction(() => window.__cliscale!.bytesReceived() > 5_000_000, undefined, { timeout: 30_000, polling: 50 });
+
+    const echoes: number[] = [];
+    const stalls: number[] = [];
+    for (const marker of ['Q', 'W', 'E', 'R', 'T']) {
+      if ((await page.page.evaluate(() => window.__cliscale!.bytesReceived())) > 80_000_000) break;
+      echoes.push(await echoLatency(page, `Shift+${marker}`, marker));
+      stalls.push(await mainThreadDelay(page));
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    await page.screenshot('flood-during');
+    await page.waitForText('flood-42', 180_000);
+    const floodMs = Date.now() - started;
+    const flow = await page.page.evaluate(() => window.__cliscale!.flow());
+    const received = await page.page.evaluate(() => window.__cliscale!.bytesReceived());
+    console.log(
+      `100 MB flood: keystroke echo ${echoes.join(', ')} ms; main-thread delay ${stalls.join(', ')} ms; ` +
+        `flood shown in ${floodMs} ms; page received ${(received / 1e6).toFixed(1)} MB; ` +
+        `flow control: ${flow.pauses} pauses, max ${(flow.maxPendingBytes / 1024).toFixed(0)} KiB pending in xterm; ` +
+        `supervisor resyncs: ${resyncs(sup.stderr)}, ping drops: ${pingDrops(sup.stderr)}; sockets opened: ${await page.opens()}`,
+    );
+    expect(echoes.length).toBeGreaterThanOrEqual(2);
+    for (const ms of echoes) expect(ms).toBeLessThan(ECHO_BOUND_MS);
+    // Far below xterm's 50 MB "write data discarded" limit.
+    expect(flow.maxPendingBytes).toBeLessThan(16 * 1024 * 1024);
+    await settleAndCompare(page, sup);
+    await page.screenshot('flood-after');
+  }, 300_000);
+
+  it('a line flood faster than xterm can parse: PAUSE keeps the tab responsive and Ctrl+C stops it quickly', async () => {
+    const sup = await startSupervisor(SHELL, SHELL_ENV);
+    const page = await browser.open(`${sup.baseUrl}/`);
+    pages.push(page);
+    await page.waitForText('READY>');
+    await installEchoWatch(page);
+    await page.type("yes 'endless flood line, stopped by ctrl-c only'\n");
+    await page.page.waitForFunction(() => window.__cliscale!.bytesReceived() > 5_000_000, undefined, { timeout: 30_000, polling: 50 });
+    const stalls: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      stalls.push(await mainThreadDelay(page));
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const ms = await echoLatency(page, 'Control+C', 'READY>');
+    const flow = await page.page.evaluate(() => window.__cliscale!.flow());
+    console.log(
+      `line flood: main-thread delay ${stalls.join(', ')} ms; Ctrl+C: prompt back after ${ms} ms; ` +
+        `flow control: ${flow.pauses} pauses, ${flow.resumes} resumes, max ${(flow.maxPendingBytes / 1024).toFixed(0)} KiB pending; ` +
+        `supervisor resyncs: ${resyncs(sup.stderr)}, ping drops: ${pingDrops(sup.stderr)}; sockets opened: ${await page.opens()}`,
+    );
+    for (const stall of stalls) expect(stall).toBeLessThan(2_000);
+    expect(ms).toBeLessThan(ECHO_BOUND_MS);
+    expect(flow.maxPendingBytes).toBeLessThan(16 * 1024 * 1024);
+    expect((await sup.status()).state).toBe('running');
+    await settleAndCompare(page, sup);
+    await page.screenshot('flood-ctrl-c');
+  }, 120_000);
+});
+
+/** Clears what was typed during the flood, runs one command, then the page must hold the server's buffer. */
+async function settleAndCompare(page: TerminalPage, sup: SupervisorProcess): Promise<void> {
+  await page.press('Control+C');
+  await page.type('echo settled-$((40+2))\n');
+  await page.waitForText(/^settled-42$/m, 30_000);
+  await expectSameBuffer(page, sup, 30_000);
+  expect(page.errors).toEqual([]);
+}
+
+/** Times the supervisor dropped this page's queue and resynced it with a replay (it logs each one). */
+function resyncs(stderr: string): number {
+  return stderr.split('\n').filter((l) => l.includes('fell behind')).length;
+}
+
+/** Clients the supervisor dropped for not answering its pings in time. */
+function pingDrops(stderr: string): number {
+  return stderr.split('\n').filter((l) => l.includes('stopped answering pings')).length;
+}
