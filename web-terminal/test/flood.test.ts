@@ -1,6 +1,6 @@
-import { afterAll, afterEach, beforeAll, expect, it } from '@jest/globals';
+import { afterEach, expect, it } from '@jest/globals';
 import { startSupervisor, stopAllSupervisors, type SupervisorProcess } from '../../supervisor/test/helpers/supervisor-process.js';
-import { BrowserSession, describeInBrowser, type TerminalPage } from './helpers/browser.js';
+import { describeInBrowser, useBrowser, type TerminalPage } from './helpers/browser.js';
 import { expectSameBuffer } from './helpers/compare.js';
 
 const SHELL = ['-W', '--', 'bash', '--norc', '--noprofile', '-i'];
@@ -79,19 +79,8 @@ async function mainThreadDelay(page: TerminalPage): Promise<number> {
 }
 
 describeInBrowser('web terminal under a flood', () => {
-  let browser: BrowserSession;
-  const pages: TerminalPage[] = [];
-
-  beforeAll(async () => {
-    browser = await BrowserSession.launch();
-  });
-  afterEach(async () => {
-    for (const p of pages.splice(0)) await p.close().catch(() => undefined);
-    await stopAllSupervisors();
-  });
-  afterAll(async () => {
-    await browser?.close();
-  });
+  const browser = useBrowser();
+  afterEach(stopAllSupervisors);
 
   it('stays responsive during a 100 MB flood: keystrokes echo quickly, the buffer ends equal to the server\'s', async () => {
     // A queue that holds the whole flood: with the default 8 MiB, a page that falls behind a sustained flood
@@ -99,7 +88,6 @@ describeInBrowser('web terminal under a flood', () => {
     // flood ends. That is the supervisor's resync path (reported), not the page's flow control under test.
     const sup = await startSupervisor(['--client-queue-bytes', String(128 << 20), ...SHELL], SHELL_ENV);
     const page = await browser.open(`${sup.baseUrl}/`);
-    pages.push(page);
     await page.waitForText('READY>');
     await installEchoWatch(page);
     const started = Date.now();
@@ -136,7 +124,6 @@ describeInBrowser('web terminal under a flood', () => {
   it('a line flood faster than xterm can parse: PAUSE keeps the tab responsive and Ctrl+C stops it quickly', async () => {
     const sup = await startSupervisor(SHELL, SHELL_ENV);
     const page = await browser.open(`${sup.baseUrl}/`);
-    pages.push(page);
     await page.waitForText('READY>');
     await installEchoWatch(page);
     await page.type("yes 'endless flood line, stopped by ctrl-c only'\n");

@@ -1,31 +1,15 @@
-import { afterAll, afterEach, beforeAll, expect, it } from '@jest/globals';
+import { afterEach, expect, it } from '@jest/globals';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startSupervisor, stopAllSupervisors } from '../../supervisor/test/helpers/supervisor-process.js';
-import { BrowserSession, describeInBrowser, type TerminalPage } from './helpers/browser.js';
+import { describeInBrowser, useBrowser } from './helpers/browser.js';
 
 const PHONE = { width: 390, height: 700 };
 
 describeInBrowser('web terminal input: phone key row, clipboard, links', () => {
-  let browser: BrowserSession;
-  const pages: TerminalPage[] = [];
-
-  beforeAll(async () => {
-    browser = await BrowserSession.launch();
-  });
-  afterEach(async () => {
-    for (const p of pages.splice(0)) await p.close().catch(() => undefined);
-    await stopAllSupervisors();
-  });
-  afterAll(async () => {
-    await browser?.close();
-  });
-
-  async function open(url: string, viewport?: { width: number; height: number }): Promise<TerminalPage> {
-    const page = await browser.open(url, viewport);
-    pages.push(page);
-    return page;
-  }
+  const browser = useBrowser();
+  const open = (url: string, viewport?: { width: number; height: number }) => browser.open(url, viewport);
+  afterEach(stopAllSupervisors);
 
   it('shows Esc, Tab, Ctrl and arrows on a phone-sized viewport, and they send the right bytes', async () => {
     // Raw mode without echo: cat -vT shows exactly the bytes it receives (^[ for ESC, ^I for Tab, ^C for 0x03).

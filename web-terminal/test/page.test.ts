@@ -1,33 +1,19 @@
-import { afterAll, afterEach, beforeAll, expect, it } from '@jest/globals';
+import { afterEach, expect, it } from '@jest/globals';
 import { startSupervisor, stopAllSupervisors } from '../../supervisor/test/helpers/supervisor-process.js';
-import { BrowserSession, describeInBrowser, type TerminalPage } from './helpers/browser.js';
+import { describeInBrowser, useBrowser } from './helpers/browser.js';
 import { DropProxy } from './helpers/drop-proxy.js';
 
 const SHELL = ['-W', '--', 'bash', '--norc', '--noprofile', '-i'];
 const SHELL_ENV = { env: { PS1: 'READY> ' } };
 
 describeInBrowser('web terminal against a real supervisor', () => {
-  let browser: BrowserSession;
-  const pages: TerminalPage[] = [];
+  const browser = useBrowser();
+  const open = (url: string, viewport?: { width: number; height: number }) => browser.open(url, viewport);
   const proxies: DropProxy[] = [];
-
-  beforeAll(async () => {
-    browser = await BrowserSession.launch();
-  });
   afterEach(async () => {
-    for (const p of pages.splice(0)) await p.close().catch(() => undefined);
     for (const p of proxies.splice(0)) await p.close();
     await stopAllSupervisors();
   });
-  afterAll(async () => {
-    await browser?.close();
-  });
-
-  async function open(url: string, viewport?: { width: number; height: number }): Promise<TerminalPage> {
-    const page = await browser.open(url, viewport);
-    pages.push(page);
-    return page;
-  }
 
   it('shows the command output, sends typed input, and shows "live" with the bytes received', async () => {
     const sup = await startSupervisor(SHELL, SHELL_ENV);

@@ -1,32 +1,17 @@
-import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from '@jest/globals';
+import { afterEach, beforeEach, expect, it } from '@jest/globals';
 import { CAPABILITY_EXIT_STATUS, encodeExitStatus, encodeOutput } from '@cliscale/protocol';
-import { BrowserSession, describeInBrowser, trimTrailingBlank, type TerminalPage } from './helpers/browser.js';
+import { describeInBrowser, trimTrailingBlank, useBrowser, type TerminalPage } from './helpers/browser.js';
 import { FakeTtyd } from './helpers/fake-ttyd.js';
 
 describeInBrowser('web terminal against a minimal ttyd-like server', () => {
-  let browser: BrowserSession;
+  const browser = useBrowser();
   let fake: FakeTtyd;
-  const pages: TerminalPage[] = [];
-
-  beforeAll(async () => {
-    browser = await BrowserSession.launch();
-  });
   beforeEach(async () => {
     fake = await FakeTtyd.start();
   });
-  afterEach(async () => {
-    for (const p of pages.splice(0)) await p.close().catch(() => undefined);
-    await fake.close();
-  });
-  afterAll(async () => {
-    await browser?.close();
-  });
+  afterEach(() => fake.close());
 
-  async function open(path: string): Promise<TerminalPage> {
-    const page = await browser.open(`${fake.baseUrl}${path}`);
-    pages.push(page);
-    return page;
-  }
+  const open = (path: string): Promise<TerminalPage> => browser.open(`${fake.baseUrl}${path}`);
 
   it('on the gateway path /ws/{id}: assets one level up, /ws/{id}/token, WebSocket /ws/{id}/ws, ttyd init + exit-status capability', async () => {
     const page = await open('/ws/session-1');
@@ -72,7 +57,6 @@ describeInBrowser('web terminal against a minimal ttyd-like server', () => {
     await page.waitForText('last words');
 
     const second = await browser.open(fake.baseUrl + '/');
-    pages.push(second);
     await second.waitForText('connection 2 line B');
     fake.connections[1]!.ws.close(1000);
     await second.waitForState('ended');

@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSupervisor, stopAllSupervisors, type SupervisorProcess } from '../../supervisor/test/helpers/supervisor-process.js';
-import { BrowserSession, describeInBrowser, type TerminalPage } from './helpers/browser.js';
+import { describeInBrowser, useBrowser, type TerminalPage } from './helpers/browser.js';
 import { duplicateLines, expectSameBuffer } from './helpers/compare.js';
 import { DropProxy } from './helpers/drop-proxy.js';
 
@@ -19,31 +19,24 @@ const NUMBERED_LINES =
   'for p in $(seq 0 10 100); do printf "\\rprogress %3d%%" $p; done; printf "\\nall printed\\n"; sleep 600';
 
 describeInBrowser('web terminal: reconnect and replay', () => {
-  let browser: BrowserSession;
+  const browser = useBrowser();
   const proxies: DropProxy[] = [];
-  const pages: TerminalPage[] = [];
   let scratch: string;
 
   beforeAll(async () => {
-    browser = await BrowserSession.launch();
     scratch = await mkdtemp(join(tmpdir(), 'cliscale-web-reconnect-'));
   });
   afterEach(async () => {
-    for (const p of pages.splice(0)) await p.close().catch(() => undefined);
     for (const p of proxies.splice(0)) await p.close();
     await stopAllSupervisors();
   });
-  afterAll(async () => {
-    await browser?.close();
-    await rm(scratch, { recursive: true, force: true });
-  });
+  afterAll(() => rm(scratch, { recursive: true, force: true }));
 
   async function openThroughProxy(command: string[], args: string[] = []): Promise<{ sup: SupervisorProcess; proxy: DropProxy; page: TerminalPage }> {
     const sup = await startSupervisor([...args, '--', ...command]);
     const proxy = await DropProxy.start(sup.port);
     proxies.push(proxy);
     const page = await browser.open(proxy.baseUrl);
-    pages.push(page);
     return { sup, proxy, page };
   }
 

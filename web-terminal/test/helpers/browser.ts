@@ -1,4 +1,4 @@
-import { describe } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, describe } from '@jest/globals';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -75,6 +75,39 @@ export class BrowserSession {
     await this.context.close().catch(() => undefined);
     await rm(this.userDataDir, { recursive: true, force: true });
   }
+}
+
+export interface BrowserForTests {
+  readonly context: BrowserContext;
+  open(url: string, viewport?: { width: number; height: number }): Promise<TerminalPage>;
+}
+
+/**
+ * The hooks every browser test file needs: one chromium for the file, each test's pages closed after it,
+ * chromium closed (and its profile removed) at the end. Call inside `describeInBrowser`.
+ */
+export function useBrowser(): BrowserForTests {
+  let session: BrowserSession | undefined;
+  const pages: TerminalPage[] = [];
+  beforeAll(async () => {
+    session = await BrowserSession.launch();
+  });
+  afterEach(async () => {
+    for (const p of pages.splice(0)) await p.close().catch(() => undefined);
+  });
+  afterAll(async () => {
+    await session?.close();
+  });
+  return {
+    get context() {
+      return session!.context;
+    },
+    async open(url, viewport) {
+      const page = await session!.open(url, viewport);
+      pages.push(page);
+      return page;
+    },
+  };
 }
 
 /** The web terminal in a tab: reads its xterm buffer and status through `window.__cliscale`. */
