@@ -57,7 +57,6 @@ export class TerminalSession
   /** Set once the session is over: the command's exit, or the failure's exit code. */
   exit: JobExit | undefined;
   readonly queueLimitBytes: number;
-  exitStatus: ExitStatus | undefined;
   private readonly mirror: TerminalMirror;
   private readonly clients = new Set<ClientConnection>();
   private size: TerminalSize;
@@ -141,6 +140,11 @@ export class TerminalSession
     this.end({ code, signal: null });
   }
 
+  /** What clients that asked for it get before the final close. */
+  get exitStatus(): ExitStatus | undefined {
+    return this.exit && { exitCode: this.exit.code, signal: this.exit.signal };
+  }
+
   get clientCount(): number {
     return this.clients.size;
   }
@@ -194,7 +198,7 @@ export class TerminalSession
   }
 
   status(): SessionStatus {
-    const state = this.failure ? 'failed' : this.exitStatus ? 'exited' : this.phase === 'running' ? 'running' : 'preparing';
+    const state = this.phase === 'failed' || this.phase === 'exited' || this.phase === 'running' ? this.phase : 'preparing';
     return {
       state,
       phase: this.phase,
@@ -203,8 +207,8 @@ export class TerminalSession
       pid: this.job?.pid ?? null,
       startedAt: this.startedAt.toISOString(),
       endedAt: this.endedAt?.toISOString() ?? null,
-      exitCode: this.exitStatus?.exitCode ?? null,
-      signal: this.exitStatus?.signal ?? null,
+      exitCode: this.exit?.code ?? null,
+      signal: this.exit?.signal ?? null,
       bytesOut: this.mirror.received,
       clients: this.clients.size,
       columns: this.size.columns,
@@ -238,7 +242,6 @@ export class TerminalSession
     this.exit = exit;
     if (this.phase !== 'failed') this.phase = 'exited';
     this.endedAt = new Date();
-    this.exitStatus = { exitCode: exit.code, signal: exit.signal };
     this.log.info({ exitCode: exit.code, signal: exit.signal, bytes: this.mirror.received }, 'session ended');
     this.emit('ended', exit);
     // node-pty emits every data event before exit, so all output is already queued for every client.

@@ -12,13 +12,11 @@ export class ProgressLine {
   private lastDraw = 0;
   private drawn = false;
   private bytes = 0;
-  private detail = '';
 
   constructor(private readonly print: (text: string) => void) {}
 
   update(bytes: number, total?: number, detail = ''): void {
     this.bytes = bytes;
-    this.detail = detail;
     const now = Date.now();
     if (now - this.lastDraw < UPDATE_EVERY_MS) return;
     this.lastDraw = now;
@@ -45,9 +43,5 @@ export class ProgressLine {
   rate(bytes = this.bytes): string {
     const seconds = Math.max(this.elapsedMs, 1) / 1000;
     return `${formatBytes(Math.round(bytes / seconds))}/s`;
-  }
-
-  get current(): string {
-    return this.detail;
   }
 }
