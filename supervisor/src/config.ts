@@ -236,3 +236,13 @@ function isEmptyOrAbsent(dir: string): boolean {
     return (err as NodeJS.ErrnoException).code === 'ENOENT';
   }
 }
+
+/**
+ * Every environment variable the supervisor reads for itself. The controller refuses these as a session's
+ * extra `env`, so a caller cannot reconfigure the runner (its port, credential, code limits) through it.
+ */
+export const SUPERVISOR_ENV_NAMES: readonly string[] = [
+  'COMMAND',
+  ...VALUE_OPTIONS.map((o) => o.env),
+  ...SWITCHES.map((s) => s.env),
+];

@@ -2,6 +2,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CodeConfig } from '../config-code.js';
 import { PhaseError } from './phase-error.js';
+import { hostAllowed } from './host-allowlist.js';
 
 export type ArchiveFormat = 'zip' | 'tar.gz' | 'tar';
 
@@ -22,12 +23,6 @@ export function redactUrl(url: URL): string {
   const keys = [...new Set(url.searchParams.keys())];
   const query = keys.length ? `?${keys.map((k) => `${encodeURIComponent(k)}=…`).join('&')}` : '';
   return `${url.protocol}//${url.host}${url.pathname}${query}${url.hash}`;
-}
-
-export function hostAllowed(host: string, allowed: string[]): boolean {
-  if (allowed.length === 0) return true;
-  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
-  return allowed.some((a) => (a.startsWith('*.') ? h.endsWith(a.slice(1)) && h.length > a.length - 1 : a === h));
 }
 
 /** Scheme and host policy, applied to the code URL and again to every redirect target. */

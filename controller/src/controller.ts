@@ -1,0 +1,167 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Knex } from 'knex';
+import { pino, type Logger } from 'pino';
+import { migrateToLatest, openDatabase, pendingMigrations, startEmbeddedPostgres, type EmbeddedPostgres } from '@cliscale/migrations';
+import { apiKey } from './auth/api-keys.js';
+import { localApiKey } from './auth/local-api-key.js';
+import type { ControllerConfig } from './config.js';
+import { createApp } from './http/app.js';
+import { createMetrics } from './http/metrics.js';
+import { RateLimits } from './http/rate-limits.js';
+import { createKubernetesBackend } from './runners/create-kubernetes-backend.js';
+import { createLocalRunner } from './runners/local/local-runner.js';
+import type { RunnerBackend, RunnerEvent } from './runners/runner-backend.js';
+import { resolveWithDns, type ResolveHost } from './sessions/code-url-policy.js';
+import { prune } from './sessions/pruner.js';
+import { reconcile } from './sessions/reconciler.js';
+import { SessionService } from './sessions/session-service.js';
+import { loadSigningKeys } from './tokens/signing-keys.js';
+import { TokenIssuer } from './tokens/token-issuer.js';
+
+export interface ControllerOverrides {
+  /** A runner backend built by the caller (tests: the Kubernetes backend against a fake API server). */
+  backend?: RunnerBackend;
+  resolveHost?: ResolveHost;
+  logger?: Logger;
+}
+
+export interface Controller {
+  /** http://host:port the API listens on. */
+  url: string;
+  server: Server;
+  db: Knex;
+  sessions: SessionService;
+  backend: RunnerBackend;
+  /** Set in local mode when no API_KEYS were configured: the generated key, for the start-up banner. */
+  localApiKey?: string;
+  /** One reconciliation pass now (also runs at start-up and every RECONCILE_INTERVAL_SECONDS). */
+  reconcile(): ReturnType<typeof reconcile>;
+  /** Stops accepting, stops the runner backend (local runners are stopped), closes the database. */
+  close(): Promise<void>;
+}
+
+async function openConfiguredDatabase(config: ControllerConfig, logger: Logger): Promise<{ db: Knex; embedded?: EmbeddedPostgres }> {
+  if (config.databaseUrl) {
+    const db = openDatabase({ url: config.databaseUrl, maxConnections: config.dbMaxConnections });
+    const pending = await pendingMigrations(db);
+    if (pending.length > 0) {
+      await db.destroy();
+      throw new Error(`the database schema is behind (pending: ${pending.join(', ')}): run \`npm run migrate\` first`);
+    }
+    return { db };
+  }
+  const started = Date.now();
+  const embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, onLog: (line) => logger.debug({ postgres: line }) });
+  const db = openDatabase({ url: embedded.url, maxConnections: config.dbMaxConnections });
+  const applied = await migrateToLatest(db);
+  logger.info({ dataDir: config.dataDir, port: embedded.port, migrated: applied, ms: Date.now() - started }, 'embedded PostgreSQL ready');
+  return { db, embedded };
+}
+
+/** Starts the controller: database, keys, runner backend, reconciler, pruner and the HTTP API. */
+export async function startController(config: ControllerConfig, overrides: ControllerOverrides = {}): Promise<Controller> {
+  const logger = overrides.logger ?? pino({ level: config.logLevel, base: { component: 'controller' } });
+  const local = config.runner.backend === 'local';
+  const apiKeys = [...config.apiKeys];
+  let generatedKey: string | undefined;
+  if (apiKeys.length === 0) {
+    if (!local) throw new Error('API_KEYS is required: name:key pairs, e.g. API_KEYS=ci:<32 random characters>');
+    generatedKey = await localApiKey(config.dataDir);
+    apiKeys.push(apiKey('local', generatedKey));
+  }
+  const keys = await loadSigningKeys({ ...config.jwt, generateInDir: local ? config.dataDir : undefined });
+
+  const { db, embedded } = await openConfiguredDatabase(config, logger);
+  const backend =
+    overrides.backend ??
+    (local
+      ? createLocalRunner({ dataDir: config.dataDir, supervisorBin: config.runner.supervisorBin, logger })
+      : createKubernetesBackend(config.runner.kubernetes, logger));
+  const metrics = createMetrics(db);
+  const sessions = new SessionService({
+    db,
+    backend,
+    tokens: new TokenIssuer(keys, config.token),
+    codeUrlPolicy: { ...config.codeUrl, allowLocal: config.codeUrl.allowLocal && local },
+    resolveHost: overrides.resolveHost ?? resolveWithDns,
+    maxSeconds: config.session.maxSeconds,
+    maxActivePerKey: config.session.maxActivePerKey,
+    defaultCommand: config.session.defaultCommand,
+    metrics,
+    logger,
+  });
+
+  // Events of one session are applied in order; sessions do not wait for each other.
+  const chains = new Map<string, Promise<void>>();
+  const onEvent = (event: RunnerEvent) => {
+    const next = (chains.get(event.sessionId) ?? Promise.resolve())
+      .then(() => sessions.applyRunnerEvent(event))
+      .catch((err) => logger.error({ err, sessionId: event.sessionId }, 'could not record a runner event'));
+    chains.set(event.sessionId, next);
+    void next.then(() => chains.get(event.sessionId) === next && chains.delete(event.sessionId));
+  };
+  await backend.start(onEvent);
+
+  const reconcileNow = () => reconcile({ db, backend, sessions, logger });
+  const background = (name: string, fn: () => Promise<unknown>) => () =>
+    void fn().catch((err) => logger.warn({ err }, `${name} failed; retrying on the next interval`));
+  background('reconcile', reconcileNow)();
+  const timers = [
+    setInterval(background('reconcile', reconcileNow), config.reconcileIntervalSeconds * 1000),
+    setInterval(background('prune', () => prune(db, config.retention)), config.pruneIntervalSeconds * 1000),
+  ];
+  for (const t of timers) t.unref();
+
+  const app = createApp({
+    db,
+    sessions,
+    keys,
+    apiKeys,
+    limits: new RateLimits(db, config.rateLimit),
+    metrics,
+    logger,
+    trustProxy: config.trustProxy,
+    publicUrl: config.publicUrl,
+    bodyLimitBytes: config.bodyLimitBytes,
+    waitReadyMaxSeconds: config.waitReadyMaxSeconds,
+  });
+  const server = createServer(app);
+  // Bounded everywhere: slow clients cannot hold sockets; ?wait=ready fits inside the request timeout.
+  server.headersTimeout = 15_000;
+  server.requestTimeout = (config.waitReadyMaxSeconds + 30) * 1000;
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  logger.info({ host: config.host, port, backend: backend.kind, keys: keys.all.map((k) => k.kid) }, 'controller listening');
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${host}:${port}`,
+    server,
+    db,
+    sessions,
+    backend,
+    localApiKey: generatedKey,
+    reconcile: reconcileNow,
+    close: () =>
+      (closing ??= (async () => {
+        for (const t of timers) clearInterval(t);
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        await backend.close();
+        // In-flight requests get a few seconds to finish, then their connections are cut.
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([closed, new Promise((r) => (timer = setTimeout(r, 5000)))]);
+        clearTimeout(timer);
+        server.closeAllConnections();
+        await Promise.allSettled(chains.values());
+        await db.destroy();
+        await embedded?.stop();
+      })()),
+  };
+}

@@ -1,0 +1,43 @@
+import { ConfigError, configHelp, loadConfig } from './config.js';
+import { startController } from './controller.js';
+
+/** `node controller/dist/main.js`: the controller on its own (the chart's Deployment runs this). */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(process.argv.slice(2));
+  } catch (err) {
+    if ((err as { code?: string }).code === 'commander.helpDisplayed') {
+      process.stdout.write(configHelp());
+      process.exit(0);
+    }
+    if (err instanceof ConfigError) {
+      process.stderr.write(`cliscale-controller: invalid configuration: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const controller = await startController(config);
+  if (controller.localApiKey) {
+    // Local mode only, on the terminal of the person who started it; never in the JSON logs.
+    process.stdout.write(`\nAPI key (kept in ${config.dataDir}/api-key): ${controller.localApiKey}\n\n`);
+  }
+  let signals = 0;
+  const stop = (signal: NodeJS.Signals) => {
+    if (++signals > 1) process.exit(130);
+    process.stderr.write(`cliscale-controller: ${signal}, shutting down\n`);
+    controller.close().then(
+      () => process.exit(0),
+      (err) => {
+        process.stderr.write(`cliscale-controller: shutdown failed: ${(err as Error).message}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => stop(signal));
+}
+
+main().catch((err) => {
+  process.stderr.write(`cliscale-controller: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

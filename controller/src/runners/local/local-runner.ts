@@ -1,0 +1,136 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import type { Logger } from 'pino';
+import { RunnerUnavailableError, type RunnerBackend, type RunnerEvent, type RunnerEventListener, type RunnerSnapshot, type RunnerSpec } from '../runner-backend.js';
+
+export interface LocalRunnerOptions {
+  /** Session folders go under `<dataDir>/sessions/<id>/` (code, supervisor.log). */
+  dataDir: string;
+  /** The supervisor's bin script; default: the @cliscale/supervisor workspace's. */
+  supervisorBin?: string;
+  logger: Logger;
+  /** After SIGTERM, SIGKILL a supervisor still running this much later. */
+  killAfterMs?: number;
+}
+
+/** Variables of the controller's own environment a local job may see; everything else (API keys, database URL) stays out. */
+const INHERITED_ENV = /^(PATH|HOME|USER|LOGNAME|LANG|LANGUAGE|LC_[A-Z_]+|TZ|TMPDIR|SHELL|https?_proxy|HTTPS?_PROXY|no_proxy|NO_PROXY|SSL_CERT_FILE|SSL_CERT_DIR|NODE_EXTRA_CA_CERTS)$/;
+
+interface LocalRunner {
+  child: ChildProcess;
+  state: RunnerEvent;
+  createdAt: Date;
+  stopReason?: 'cancelled' | 'expired';
+  deadline: NodeJS.Timeout;
+  exited: Promise<void>;
+}
+
+function defaultSupervisorBin(): string {
+  const pkg = createRequire(import.meta.url).resolve('@cliscale/supervisor/package.json');
+  return join(dirname(pkg), 'bin', 'cliscale-supervisor.js');
+}
+
+/**
+ * Local mode's runner: the supervisor as a child process on a free loopback port, with the same
+ * environment contract as a runner pod. The port is the one the supervisor reports once it listens.
+ */
+export function createLocalRunner(o: LocalRunnerOptions): RunnerBackend {
+  const runners = new Map<string, LocalRunner>();
+  const bin = o.supervisorBin ?? defaultSupervisorBin();
+  const killAfterMs = o.killAfterMs ?? 10_000;
+  let listener: RunnerEventListener = () => {};
+
+  const emit = (runner: LocalRunner, event: Omit<RunnerEvent, 'sessionId' | 'runnerName'>) => {
+    runner.state = { ...runner.state, ...event };
+    listener(runner.state);
+  };
+
+  const stop = (runner: LocalRunner, reason: 'cancelled' | 'expired') => {
+    if (runner.child.exitCode !== null || runner.child.signalCode !== null) return runner.exited;
+    runner.stopReason ??= reason;
+    runner.child.kill('SIGTERM');
+    const force = setTimeout(() => runner.child.kill('SIGKILL'), killAfterMs);
+    return runner.exited.finally(() => clearTimeout(force));
+  };
+
+  return {
+    kind: 'local',
+
+    async start(onEvent) {
+      listener = onEvent;
+    },
+
+    async launch(spec: RunnerSpec) {
+      const runnerName = `supervisor-${spec.sessionId.slice(0, 8)}`;
+      if (runners.has(spec.sessionId)) return { runnerName };
+      const dir = resolve(o.dataDir, 'sessions', spec.sessionId);
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => INHERITED_ENV.test(k)));
+      const env = { ...inherited, ...spec.env, PORT: '0', HOST: '127.0.0.1', EXIT_ON_JOB: 'true', WRITABLE: 'true', CODE_DIR: join(dir, 'code') };
+      let child: ChildProcess;
+      try {
+        child = spawn(process.execPath, [bin], { env, cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+      } catch (err) {
+        throw new RunnerUnavailableError(`could not start the supervisor: ${(err as Error).message}`);
+      }
+      const log = createWriteStream(join(dir, 'supervisor.log'), { mode: 0o600 });
+      const runner: LocalRunner = {
+        child,
+        createdAt: new Date(),
+        state: { sessionId: spec.sessionId, runnerName, state: 'starting' },
+        deadline: setTimeout(() => void stop(runner, 'expired'), spec.deadlineSeconds * 1000),
+        exited: new Promise((done) => child.once('close', () => done())),
+      };
+      runners.set(spec.sessionId, runner);
+
+      let pending = '';
+      child.stderr!.on('data', (chunk: Buffer) => {
+        log.write(chunk);
+        if (runner.state.state !== 'starting') return;
+        pending += chunk.toString('utf8');
+        const line = pending.split('\n').find((l) => l.includes('"msg":"listening"'));
+        if (!line) return;
+        pending = '';
+        try {
+          const port = (JSON.parse(line) as { port: number }).port;
+          emit(runner, { state: 'running', endpoint: { host: '127.0.0.1', port } });
+        } catch {
+          // not the JSON line we expect; keep waiting
+        }
+      });
+      child.once('error', (err) => o.logger.error({ sessionId: spec.sessionId, err }, 'supervisor process error'));
+      void runner.exited.then(async () => {
+        clearTimeout(runner.deadline);
+        log.end();
+        const code = child.exitCode;
+        if (runner.stopReason === 'expired') emit(runner, { state: 'expired', reason: 'deadline exceeded' });
+        else if (runner.stopReason === 'cancelled') emit(runner, { state: 'cancelled', reason: 'runner stopped' });
+        else if (code === 0) emit(runner, { state: 'succeeded', exitCode: 0 });
+        else if (code !== null) emit(runner, { state: 'failed', exitCode: code });
+        else emit(runner, { state: 'failed', reason: `the supervisor was killed by ${child.signalCode}` });
+        // The code is the session's scratch space; the supervisor's log stays for inspection.
+        await rm(join(dir, 'code'), { recursive: true, force: true }).catch(() => {});
+        // Kept a while for the reconciler's list(), then forgotten: the row holds the outcome.
+        setTimeout(() => runners.delete(spec.sessionId), 60_000).unref();
+      });
+      listener(runner.state);
+      return { runnerName };
+    },
+
+    async cancel(sessionId) {
+      const runner = runners.get(sessionId);
+      if (runner) await stop(runner, 'cancelled');
+    },
+
+    async list(): Promise<RunnerSnapshot[]> {
+      return [...runners.values()].map((r) => ({ ...r.state, createdAt: r.createdAt }));
+    },
+
+    async close() {
+      await Promise.all([...runners.values()].map((r) => stop(r, 'cancelled')));
+    },
+  };
+}

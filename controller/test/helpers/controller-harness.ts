@@ -1,0 +1,86 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { loadConfig, startController, type Controller, type ControllerOverrides } from '../../src/index.js';
+import type { ResolveHost } from '../../src/sessions/code-url-policy.js';
+
+export const ALICE = { name: 'alice', key: 'alice-key-0123456789abcdef' };
+export const BOB = { name: 'bob', key: 'bob-key-0123456789abcdef' };
+/** The allowlisted code host in tests. Its "DNS" answer is a public documentation address. */
+export const CODE_HOST = 'code.example';
+
+/** One RSA key per test run: generating one costs ~100 ms. */
+export const SIGNING_KEY_PEM = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+
+/** Answers like DNS would, from a table (tests never ask a real resolver). */
+export function tableResolver(table: Record<string, string[]>): ResolveHost {
+  return async (host) => {
+    const found = table[host];
+    if (!found) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' });
+    return found;
+  };
+}
+
+export interface TestController {
+  controller: Controller;
+  url: string;
+  /** Every log line the controller wrote, for "no secret in the logs" checks. */
+  logs: string[];
+  dataDir: string;
+  /** fetch against the controller, with alice's key unless `key` is given (null: no Authorization header). */
+  api(path: string, init?: RequestInit & { key?: string | null; json?: unknown }): Promise<Response>;
+  close(): Promise<void>;
+}
+
+export async function startTestController(options: {
+  databaseUrl: string;
+  env?: Record<string, string>;
+  overrides?: ControllerOverrides;
+}): Promise<TestController> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'cliscale-test-controller-'));
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      logs.push(String(chunk));
+      done();
+    },
+  });
+  const config = loadConfig([], {
+    PORT: '0',
+    API_KEYS: `${ALICE.name}:${ALICE.key},${BOB.name}:${BOB.key}`,
+    DATABASE_URL: options.databaseUrl,
+    CLISCALE_DATA_DIR: dataDir,
+    JWT_PRIVATE_KEY: SIGNING_KEY_PEM,
+    ALLOWED_CODE_HOSTS: CODE_HOST,
+    // Far from the defaults, so that tests about other things never meet these limits by accident.
+    SESSION_RATE_LIMIT: '1000',
+    AUTH_FAILURE_LIMIT: '1000',
+    LOG_LEVEL: 'info',
+    ...options.env,
+  });
+  const controller = await startController(config, {
+    resolveHost: tableResolver({ [CODE_HOST]: ['93.184.216.34'] }),
+    logger: pino({ level: 'debug' }, sink),
+    ...options.overrides,
+  });
+  return {
+    controller,
+    url: controller.url,
+    logs,
+    dataDir,
+    api: (path, init = {}) => {
+      const { key = ALICE.key, json, ...rest } = init;
+      const headers = new Headers(rest.headers);
+      if (key !== null) headers.set('authorization', `Bearer ${key}`);
+      if (json !== undefined) headers.set('content-type', 'application/json');
+      return fetch(`${controller.url}${path}`, { ...rest, headers, body: json !== undefined ? JSON.stringify(json) : rest.body });
+    },
+    close: async () => {
+      await controller.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}

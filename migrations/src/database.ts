@@ -1,0 +1,42 @@
+import knex, { type Knex } from 'knex';
+
+export interface DatabaseOptions {
+  /** postgres://user:password@host:port/database[?sslmode=...] */
+  url: string;
+  /** Most connections one process opens. */
+  maxConnections?: number;
+  /** How long a query may wait for a free connection before it fails (ms). */
+  acquireTimeoutMs?: number;
+  /** Any single statement is cancelled by the server after this long (ms). */
+  statementTimeoutMs?: number;
+}
+
+/**
+ * A knex pool for PostgreSQL. Statements are bounded by the server-side statement_timeout, so a stuck
+ * query cannot hold a request forever; the pool's own acquire timeout bounds waiting for a connection.
+ */
+export function openDatabase(options: DatabaseOptions): Knex {
+  const statementTimeout = options.statementTimeoutMs ?? 15_000;
+  return knex({
+    client: 'pg',
+    connection: {
+      connectionString: options.url,
+      statement_timeout: statementTimeout,
+      connectionTimeoutMillis: 10_000,
+      application_name: 'cliscale',
+    } as Knex.PgConnectionConfig,
+    pool: { min: 0, max: options.maxConnections ?? 10 },
+    acquireConnectionTimeout: options.acquireTimeoutMs ?? 10_000,
+  });
+}
+
+/** The database URL with its password replaced, for logs and error messages. */
+export function redactDatabaseUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '<unparseable DATABASE_URL>';
+  }
+}
