@@ -53,7 +53,7 @@ const ENV = z.object({
   TOKEN_TTL_SECONDS: int(30, 3600).default(300),
   TOKEN_ISSUER: z.string().min(1).default('cliscale'),
   TOKEN_AUDIENCE: z.string().min(1).default('cliscale-gateway'),
-  SESSION_MAX_SECONDS: int(10, 7 * 24 * 3600).default(3600),
+  SESSION_MAX_SECONDS: int(1, 7 * 24 * 3600).default(3600),
   MAX_ACTIVE_SESSIONS_PER_KEY: int(1, 100_000).default(50),
   DEFAULT_COMMAND: z.string().min(1).default('npm start'),
   ALLOWED_CODE_HOSTS: list.default(['github.com', 'gitlab.com', 'bitbucket.org']),

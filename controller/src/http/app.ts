@@ -36,7 +36,8 @@ export function createApp(o: AppOptions): Express {
     const end = o.metrics.httpDuration.startTimer({ method: req.method });
     res.on('finish', () => {
       // The route pattern, not the path: one series per route, not per session id.
-      const route = req.route ? `${req.baseUrl}${req.route.path as string}` : 'unmatched';
+      const base = (res.locals.routeBase as string | undefined) ?? '';
+      const route = req.route ? `${base}${req.route.path === '/' && base ? '' : (req.route.path as string)}` : 'unmatched';
       end({ route, status: String(res.statusCode) });
     });
     next();

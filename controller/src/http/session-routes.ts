@@ -42,14 +42,19 @@ function access(req: Request, publicUrl: string | undefined, row: SessionRow, to
 /** /api/sessions: every route needs an API key and only ever shows the caller's own sessions. */
 export function sessionRoutes(o: SessionRoutesOptions): Router {
   const router = Router();
+  router.use((req, res, next) => {
+    // express resets req.baseUrl once the router is done; the metrics want the full route pattern.
+    res.locals.routeBase = req.baseUrl;
+    next();
+  });
   router.use(requireApiKey(o.apiKeys, o.limits));
   const noStore = (res: Response) => res.set('cache-control', 'no-store');
 
   router.post('/', jsonBody(o.bodyLimitBytes, { required: true }), async (req, res) => {
     const caller = callerOf(res);
     const query = CreateSessionQuery.parse(req.query);
-    const body = CreateSessionRequest.parse(req.body);
-    // Counted once the request is well-formed: a typo does not cost a creation.
+    const body = await o.sessions.check(CreateSessionRequest.parse(req.body));
+    // Counted once the request is valid: a typo does not cost a creation.
     await o.limits.consumeSessionCreation(caller.clientIp ?? 'unknown');
     const created = await o.sessions.create(caller, body);
     let row = created.row;

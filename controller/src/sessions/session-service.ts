@@ -41,8 +41,14 @@ export class SessionService {
 
   constructor(private readonly o: SessionServiceOptions) {}
 
+  /** Checks what the schema cannot (the code URL's host and addresses); returns the request normalised. */
+  async check(request: CreateSessionRequest): Promise<CreateSessionRequest> {
+    return { ...request, code_url: await checkCodeUrl(request.code_url, this.o.codeUrlPolicy, this.o.resolveHost) };
+  }
+
+  /** Creates a session from a request that passed `check`. */
   async create(caller: Caller, request: CreateSessionRequest): Promise<{ row: SessionRow; token: IssuedToken }> {
-    const codeUrl = await checkCodeUrl(request.code_url, this.o.codeUrlPolicy, this.o.resolveHost);
+    const codeUrl = request.code_url;
     const id = randomUUID();
     const { row, token } = await this.o.db.transaction(async (tx) => {
       await store.lockOwner(tx, caller.keyName);
