@@ -49,16 +49,16 @@ describe('POST /api/sessions', () => {
 
   it('builds URLs from PUBLIC_URL when configured, and from X-Forwarded-* only behind a trusted proxy', async () => {
     const forwarded = { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'cliscale.example.com' };
-    const untrusted = (await (await create(sleeper(), { headers: forwarded })).json()) as Record<string, string>;
+    const untrusted = (await (await create(sleeper(), { headers: forwarded })).json()) as { terminalUrl: string; wsUrl: string };
     expect(untrusted.terminalUrl.startsWith(`${c.url}/ws/`)).toBe(true);
 
     const proxied = await startTestController({ databaseUrl: t.url, env: { ALLOW_LOCAL_CODE: 'true', TRUST_PROXY: 'loopback' } });
     const configured = await startTestController({ databaseUrl: t.url, env: { ALLOW_LOCAL_CODE: 'true', PUBLIC_URL: 'https://cli.example.org/' } });
     try {
-      const viaProxy = (await (await proxied.api('/api/sessions', { method: 'POST', json: sleeper(), headers: forwarded })).json()) as Record<string, string>;
+      const viaProxy = (await (await proxied.api('/api/sessions', { method: 'POST', json: sleeper(), headers: forwarded })).json()) as { terminalUrl: string; wsUrl: string };
       expect(viaProxy.terminalUrl.startsWith('https://cliscale.example.com/ws/')).toBe(true);
       expect(viaProxy.wsUrl.startsWith('wss://cliscale.example.com/ws/')).toBe(true);
-      const fromConfig = (await (await configured.api('/api/sessions', { method: 'POST', json: sleeper(), headers: forwarded })).json()) as Record<string, string>;
+      const fromConfig = (await (await configured.api('/api/sessions', { method: 'POST', json: sleeper(), headers: forwarded })).json()) as { terminalUrl: string; wsUrl: string };
       expect(fromConfig.terminalUrl.startsWith('https://cli.example.org/ws/')).toBe(true);
     } finally {
       await proxied.close();
