@@ -101,12 +101,15 @@ export async function startController(config: ControllerConfig, overrides: Contr
     chains.set(event.sessionId, next);
     void next.then(() => chains.get(event.sessionId) === next && chains.delete(event.sessionId));
   };
-  await backend.start(onEvent);
-
   const reconcileNow = () => reconcile({ db, backend, sessions, logger });
   const background = (name: string, fn: () => Promise<unknown>) => () =>
     void fn().catch((err) => logger.warn({ err }, `${name} failed; retrying on the next interval`));
-  background('reconcile', reconcileNow)();
+  // The Kubernetes backend's start retries until the API answers: the API serves meanwhile (reads work,
+  // creations get 503 from launch), and the first reconciliation follows as soon as observation begins.
+  const observing = backend.start(onEvent).then(
+    () => background('reconcile', reconcileNow)(),
+    (err) => logger.error({ err }, 'the runner backend could not start observing runners'),
+  );
   const timers = [
     setInterval(background('reconcile', reconcileNow), config.reconcileIntervalSeconds * 1000),
     setInterval(background('prune', () => prune(db, config.retention)), config.pruneIntervalSeconds * 1000),

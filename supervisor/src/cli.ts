@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { constants as osConstants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -29,6 +29,15 @@ function loadConfig(): SupervisorConfig {
 }
 
 const config = loadConfig();
+// In a runner pod HOME points into a fresh emptyDir: create it, as a login would, so tools that expect it work.
+const home = process.env.HOME;
+if (home && !existsSync(home)) {
+  try {
+    mkdirSync(home, { recursive: true, mode: 0o700 });
+  } catch {
+    // Not ours to create (read-only place): the command sees HOME as it is, as it would without us.
+  }
+}
 // A code directory the supervisor made up is its own to remove at exit; one it was given stays.
 const temporaryCodeDir = config.code.url && !config.code.dir ? mkdtempSync(join(tmpdir(), 'cliscale-code-')) : undefined;
 config.code.dir ??= temporaryCodeDir;

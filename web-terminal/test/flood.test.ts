@@ -122,7 +122,9 @@ describeInBrowser('web terminal under a flood', () => {
   }, 300_000);
 
   it('a line flood faster than xterm can parse: PAUSE keeps the tab responsive and Ctrl+C stops it quickly', async () => {
-    const sup = await startSupervisor(SHELL, SHELL_ENV);
+    // The same roomy queue as above: on a loaded machine (other test files running) the page can fall 8 MiB
+    // behind, and the supervisor's resync-by-replay then starves it for as long as the flood lasts.
+    const sup = await startSupervisor(['--client-queue-bytes', String(128 << 20), ...SHELL], SHELL_ENV);
     const page = await browser.open(`${sup.baseUrl}/`);
     await page.waitForText('READY>');
     await installEchoWatch(page);

@@ -1,0 +1,112 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { pino } from 'pino';
+import { startFileServer, bytes } from '../../supervisor/test/helpers/file-server.js';
+import { tarGz } from '../../supervisor/test/helpers/archive-builders.js';
+import { TtyClient } from '../../supervisor/test/helpers/tty-client.js';
+import { createTestDatabase, type TestDatabase } from '../../migrations/test/support/test-database.js';
+import { defaultKubernetesRunnerConfig } from '../src/runners/kubernetes/kubernetes-config.js';
+import { createKubernetesRunner } from '../src/runners/kubernetes/kubernetes-runner.js';
+import { runnerLabels } from '../src/runners/kubernetes/runner-labels.js';
+import { FakeCluster } from './helpers/fake-kubernetes/fake-cluster.js';
+import { startTestController, type TestController } from './helpers/controller-harness.js';
+
+/**
+ * The whole controller on the Kubernetes backend: sessions created through the API become Jobs on a fake
+ * API server, whose kubelet runs the real supervisor, which fetches the code over HTTP from loopback.
+ */
+const RUNNER = { ...defaultKubernetesRunnerConfig, namespace: 'runners', instance: 'e2e', image: 'cliscale-runner:test' };
+let t: TestDatabase;
+let cluster: FakeCluster;
+let c: TestController;
+let files: Awaited<ReturnType<typeof startFileServer>>;
+const clients: TtyClient[] = [];
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  cluster = await FakeCluster.start();
+  files = await startFileServer({
+    '/job.tar.gz': bytes(tarGz([{ name: 'job/run.sh', data: '[ -d "$HOME" ] && echo "home is $HOME"\necho "pod says $PROMPT"\nread -r answer\necho "got $answer"\nexit 7\n' }])),
+  });
+  const backend = createKubernetesRunner({ kubeConfig: cluster.kubeConfig(), config: RUNNER, logger: pino({ level: 'silent' }) });
+  c = await startTestController({
+    databaseUrl: t.url,
+    env: { RUNNER_BACKEND: 'kubernetes', ALLOWED_CODE_HOSTS: '127.0.0.1', ALLOW_HTTP_CODE_URLS: 'true', ALLOW_PRIVATE_CODE_HOSTS: 'true' },
+    overrides: { backend },
+  });
+});
+afterAll(async () => {
+  for (const client of clients) client.dispose();
+  await c?.close();
+  await cluster?.close();
+  await files?.close();
+  await t?.drop();
+});
+
+async function finalState(sessionId: string): Promise<Record<string, any>> {
+  for (let i = 0; i < 300; i++) {
+    const view = (await (await c.api(`/api/sessions/${sessionId}`)).json()) as Record<string, any>;
+    if (['succeeded', 'failed', 'cancelled', 'expired'].includes(view.status)) return view;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`session ${sessionId} did not end`);
+}
+
+describe('sessions on the Kubernetes backend', () => {
+  it('runs end to end: Job created, pod Ready, terminal reachable with the credential, exit code recorded', async () => {
+    const res = await c.api('/api/sessions?wait=ready', {
+      method: 'POST',
+      json: { code_url: `${files.url}/job.tar.gz`, command: 'sh run.sh', install_cmd: '', prompt: 'hello from the API' },
+    });
+    expect(res.status).toBe(201);
+    const created = (await res.json()) as { sessionId: string; status: string };
+    expect(created.status).toBe('running');
+
+    const job = cluster.store.get('Job', 'runners', `cliscale-${created.sessionId}`) as any;
+    expect(job.metadata.labels).toEqual(runnerLabels('e2e', created.sessionId));
+    const env = Object.fromEntries(job.spec.template.spec.containers[0].env.map((e: { name: string; value: string }) => [e.name, e.value]));
+    expect(env).toMatchObject({ CODE_URL: `${files.url}/job.tar.gz`, COMMAND: 'sh run.sh', INSTALL_CMD: '', PROMPT: 'hello from the API', HOST: '0.0.0.0' });
+    const row = await t.db('sessions').where({ id: created.sessionId }).first();
+    expect(env.CREDENTIAL).toBe(row.runner_credential);
+    expect(row).toMatchObject({ status: 'running', runner_name: `cliscale-${created.sessionId}`, runner_port: 7681 });
+    expect(row.runner_host).toMatch(/^127\./);
+
+    const client = await TtyClient.connect(`ws://${row.runner_host}:7681/ws`, {
+      init: { AuthToken: Buffer.from(row.runner_credential).toString('base64') },
+    });
+    clients.push(client);
+    await client.waitForText('pod says hello from the API');
+    // HOME is an empty volume's subfolder in the pod: the supervisor creates it.
+    expect(client.text()).toMatch(/home is \/.*\/home/);
+    client.type('forty-two\r');
+    await client.waitForText('got forty-two');
+    expect(await finalState(created.sessionId)).toMatchObject({ status: 'failed', exitCode: 7, failureReason: 'the command exited with code 7' });
+  });
+
+  it('cancel deletes the Job with background propagation and its pod goes away', async () => {
+    const res = await c.api('/api/sessions?wait=ready', { method: 'POST', json: { code_url: `${files.url}/job.tar.gz`, command: 'sleep 300', install_cmd: '' } });
+    const { sessionId } = (await res.json()) as { sessionId: string };
+    expect((await c.api(`/api/sessions/${sessionId}`, { method: 'DELETE' })).status).toBe(200);
+    expect(cluster.store.get('Job', 'runners', `cliscale-${sessionId}`)).toBeUndefined();
+    const deletes = cluster.api.requests.filter((r) => r.method === 'DELETE' && r.path.endsWith(`cliscale-${sessionId}`));
+    expect(deletes).toHaveLength(1);
+    expect(deletes[0]!.query.propagationPolicy).toBe('Background');
+    for (let i = 0; i < 100 && cluster.store.list('Pod', 'runners').some((p: any) => p.metadata.labels['cliscale.dev/session-id'] === sessionId); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(cluster.store.list('Pod', 'runners').some((p: any) => p.metadata.labels['cliscale.dev/session-id'] === sessionId)).toBe(false);
+    expect((await finalState(sessionId)).status).toBe('cancelled');
+  });
+
+  it('the reconciler deletes Jobs whose session is finished or unknown', async () => {
+    const stray = '11111111-2222-4333-8444-555555555555';
+    // A Job nobody has a row for (created by hand, or by a replica against another database).
+    await c.controller.backend.launch({ sessionId: stray, env: { COMMAND: 'sleep 300' }, deadlineSeconds: 60 });
+    const res = await c.api('/api/sessions?wait=ready', { method: 'POST', json: { code_url: `${files.url}/job.tar.gz`, command: 'sleep 300', install_cmd: '' } });
+    const { sessionId } = (await res.json()) as { sessionId: string };
+    await t.db('sessions').where({ id: sessionId }).update({ status: 'cancelled' });
+    const report = await c.controller.reconcile();
+    expect(report.stopped.sort()).toEqual([sessionId, stray].sort());
+    expect(cluster.store.get('Job', 'runners', `cliscale-${sessionId}`)).toBeUndefined();
+    expect(cluster.store.get('Job', 'runners', `cliscale-${stray}`)).toBeUndefined();
+  });
+});
