@@ -41,9 +41,11 @@ export interface Controller {
   close(): Promise<void>;
 }
 
+const knexLog = (logger: Logger) => (level: 'warn' | 'error' | 'debug', message: string) => logger[level]({ database: message });
+
 async function openConfiguredDatabase(config: ControllerConfig, logger: Logger): Promise<{ db: Knex; embedded?: EmbeddedPostgres }> {
   if (config.databaseUrl) {
-    const db = openDatabase({ url: config.databaseUrl, maxConnections: config.dbMaxConnections });
+    const db = openDatabase({ url: config.databaseUrl, maxConnections: config.dbMaxConnections, log: knexLog(logger) });
     const pending = await pendingMigrations(db);
     if (pending.length > 0) {
       await db.destroy();
@@ -53,7 +55,7 @@ async function openConfiguredDatabase(config: ControllerConfig, logger: Logger):
   }
   const started = Date.now();
   const embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, onLog: (line) => logger.debug({ postgres: line }) });
-  const db = openDatabase({ url: embedded.url, maxConnections: config.dbMaxConnections });
+  const db = openDatabase({ url: embedded.url, maxConnections: config.dbMaxConnections, log: knexLog(logger) });
   const applied = await migrateToLatest(db);
   logger.info({ dataDir: config.dataDir, port: embedded.port, migrated: applied, ms: Date.now() - started }, 'embedded PostgreSQL ready');
   return { db, embedded };

@@ -109,4 +109,22 @@ describe('sessions on the Kubernetes backend', () => {
     expect(cluster.store.get('Job', 'runners', `cliscale-${sessionId}`)).toBeUndefined();
     expect(cluster.store.get('Job', 'runners', `cliscale-${stray}`)).toBeUndefined();
   });
+
+  it('answers 503 with Retry-After when the Kubernetes API is down, and records the session as failed', async () => {
+    cluster.api.setDown(true);
+    try {
+      const res = await c.api('/api/sessions', { method: 'POST', json: { code_url: `${files.url}/job.tar.gz`, command: 'true' } });
+      expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toBe('10');
+      const body = (await res.json()) as { error: string; sessionId: string };
+      expect(body.error).toMatch(/^runner backend unavailable: creating runner Job cliscale-.*: the Kubernetes API is unavailable \(HTTP 503\)/);
+      const row = await t.db('sessions').where({ id: body.sessionId }).first();
+      expect(row).toMatchObject({ status: 'failed' });
+      expect(row.failure_reason).toMatch(/^runner backend unavailable/);
+    } finally {
+      cluster.api.setDown(false);
+    }
+    const again = await c.api('/api/sessions', { method: 'POST', json: { code_url: `${files.url}/job.tar.gz`, command: 'true' } });
+    expect(again.status).toBe(201);
+  });
 });

@@ -9,6 +9,8 @@ export interface DatabaseOptions {
   acquireTimeoutMs?: number;
   /** Any single statement is cancelled by the server after this long (ms). */
   statementTimeoutMs?: number;
+  /** Where knex's own warnings go (connection errors); by default they are dropped rather than printed. */
+  log?: (level: 'warn' | 'error' | 'debug', message: string) => void;
 }
 
 /**
@@ -17,6 +19,7 @@ export interface DatabaseOptions {
  */
 export function openDatabase(options: DatabaseOptions): Knex {
   const statementTimeout = options.statementTimeoutMs ?? 15_000;
+  const log = options.log ?? (() => {});
   return knex({
     client: 'pg',
     connection: {
@@ -27,6 +30,13 @@ export function openDatabase(options: DatabaseOptions): Knex {
     } as Knex.PgConnectionConfig,
     pool: { min: 0, max: options.maxConnections ?? 10 },
     acquireConnectionTimeout: options.acquireTimeoutMs ?? 10_000,
+    // knex prints these with console.log otherwise; the services log JSON lines.
+    log: {
+      warn: (m: unknown) => log('warn', String(m)),
+      error: (m: unknown) => log('error', String(m)),
+      debug: (m: unknown) => log('debug', String(m)),
+      deprecate: (m: unknown) => log('warn', String(m)),
+    },
   });
 }
 
