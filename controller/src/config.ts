@@ -2,20 +2,13 @@ import { Command } from 'commander';
 import { z } from 'zod';
 import { defaultKubernetesRunnerConfig, type KubernetesRunnerConfig } from './runners/kubernetes/kubernetes-config.js';
 import { parseApiKeys, type ApiKey } from './auth/api-keys.js';
+import { bool, ConfigError, int, list, logLevel, parseEnv, postgresUrl, trustProxy } from './config-values.js';
 
 /**
  * The controller's configuration: environment variables, overridden by the few command-line flags below.
  * Every value is validated here, once; the rest of the code receives typed values. README.md lists them.
  */
 
-const bool = z
-  .string()
-  .trim()
-  .toLowerCase()
-  .refine((v) => ['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off', ''].includes(v), 'must be true or false')
-  .transform((v) => ['1', 'true', 'yes', 'on'].includes(v));
-const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
-const list = z.string().transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean));
 const json = <T extends z.ZodType>(schema: T) =>
   z.string().transform((v, ctx) => {
     try {
@@ -25,15 +18,6 @@ const json = <T extends z.ZodType>(schema: T) =>
       return z.NEVER;
     }
   }).pipe(schema);
-
-/** TRUST_PROXY: false (default), true, a hop count, or addresses/CIDRs of the proxies (express's setting). */
-const trustProxy = z.string().transform((v): boolean | number | string[] => {
-  const t = v.trim().toLowerCase();
-  if (['', 'false', '0', 'no'].includes(t)) return false;
-  if (['true', 'yes'].includes(t)) return true;
-  if (/^\d+$/.test(t)) return Number(t);
-  return v.split(',').map((s) => s.trim()).filter(Boolean);
-});
 
 const publicUrl = z
   .url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://cliscale.example.com' })
@@ -45,7 +29,7 @@ const ENV = z.object({
   PUBLIC_URL: publicUrl.optional(),
   TRUST_PROXY: trustProxy.default(false),
   API_KEYS: z.string().optional(),
-  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+  DATABASE_URL: postgresUrl.optional(),
   CLISCALE_DATA_DIR: z.string().min(1).default('.cliscale'),
   DB_MAX_CONNECTIONS: int(1, 200).default(10),
   JWT_PRIVATE_KEY: z.string().optional(),
@@ -82,7 +66,7 @@ const ENV = z.object({
   RUNNER_WORKSPACE_SIZE: z.string().min(1).optional(),
   RUNNER_RUNTIME_CLASS: z.string().min(1).optional(),
   RUNNER_NODE_SELECTOR: json(z.record(z.string(), z.string())).optional(),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_LEVEL: logLevel,
 });
 
 export interface ControllerConfig {
@@ -109,9 +93,7 @@ export interface ControllerConfig {
   logLevel: string;
 }
 
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
+export { ConfigError };
 
 function program(): Command {
   return new Command('cliscale-controller')
@@ -135,21 +117,14 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
     throw new ConfigError(e.message.replace(/^error: /, ''));
   }
   const flags = cli.opts<Record<string, string | undefined>>();
-  const merged: Record<string, string | undefined> = {
+  const e = parseEnv(ENV, {
     ...env,
     ...(flags.port !== undefined && { PORT: flags.port }),
     ...(flags.host !== undefined && { HOST: flags.host }),
     ...(flags.publicUrl !== undefined && { PUBLIC_URL: flags.publicUrl }),
     ...(flags.dataDir !== undefined && { CLISCALE_DATA_DIR: flags.dataDir }),
     ...(flags.runner !== undefined && { RUNNER_BACKEND: flags.runner }),
-  };
-  // An empty variable means "not set", as in a Helm chart that renders `value: ""`.
-  for (const [k, v] of Object.entries(merged)) if (v === '') delete merged[k];
-  const parsed = ENV.safeParse(merged);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
-  }
-  const e = parsed.data;
+  });
   let apiKeys: ApiKey[] = [];
   try {
     apiKeys = e.API_KEYS ? parseApiKeys(e.API_KEYS) : [];

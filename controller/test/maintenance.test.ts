@@ -71,7 +71,7 @@ describe('pruner', () => {
       { event: 'session.created', at: ago(DAY), session_id: young },
     ]);
     const counts = await prune(t.db, { sessionDays: 30, auditDays: 90 });
-    expect(counts).toEqual({ tokens: 1, rateLimits: 1, sessions: 1, audit: 1 });
+    expect(counts).toEqual({ tokens: 1, rateLimits: 1, grants: 0, sessions: 1, audit: 1 });
     expect(await t.db('sessions').whereIn('id', [old, young, live]).pluck('id')).toEqual(expect.arrayContaining([young, live]));
     expect(await t.db('session_tokens').orderBy('jti').pluck('jti')).toEqual(['recently-expired', 'valid']);
     expect(await t.db('rate_limits').pluck('key')).toEqual(['sessions:new']);

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import * as initial from './schema/001-initial.js';
+import * as terminalGrants from './schema/002-terminal-grants.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -10,7 +11,10 @@ interface Migration {
  * The migrations, in order. Listed in code rather than read from a folder so that the bundled controller,
  * the `npm run migrate` command and the TypeScript tests all run exactly the same modules.
  */
-const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migration]> = [['001-initial', initial]];
+const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migration]> = [
+  ['001-initial', initial],
+  ['002-terminal-grants', terminalGrants],
+];
 
 const source: Knex.MigrationSource<string> = {
   getMigrations: async () => MIGRATIONS.map(([name]) => name),

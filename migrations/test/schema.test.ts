@@ -26,7 +26,7 @@ describe('schema', () => {
   it('`npm run migrate` applies the schema to DATABASE_URL once, without printing the password', async () => {
     const first = await runMigrate({ DATABASE_URL: t.url });
     expect(first.code).toBe(0);
-    expect(first.output).toContain('applied 001-initial');
+    expect(first.output).toContain('applied 001-initial, 002-terminal-grants');
     const password = new URL(t.url).password;
     expect(first.output).not.toContain(password);
     const second = await runMigrate({ DATABASE_URL: t.url });

@@ -24,13 +24,15 @@ export const ServerCommand = {
 /** Capability a client lists in its init JSON (`capabilities`) to receive EXIT_STATUS before the close. */
 export const CAPABILITY_EXIT_STATUS = 'exit-status';
 
-/** Close codes the supervisor uses. ttyd sends the reserved 1006 for non-zero exits (ttyd #1395); we never do. */
+/** Close codes the supervisor and the gateway use. ttyd sends the reserved 1006 for non-zero exits (ttyd #1395); we never do. */
 export const CloseCode = {
   NORMAL: 1000, // the command has ended; ttyd's client does not reconnect on 1000
   GOING_AWAY: 1001, // the server is shutting down
   POLICY_VIOLATION: 1008, // wrong AuthToken, as in ttyd
   MESSAGE_TOO_BIG: 1009,
   INTERNAL_ERROR: 1011,
+  SERVICE_RESTART: 1012, // the gateway is restarting or lost the runner: reconnect (to another replica)
+  TRY_AGAIN_LATER: 1013,
 } as const;
 
 /** Bounds on terminal geometry accepted from the network. */

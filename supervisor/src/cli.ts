@@ -7,7 +7,7 @@ import { findExecutable } from './find-executable.js';
 import { createSupervisorServer } from './http-server.js';
 import { PreparationCancelled } from './prepare/phase-error.js';
 import { runSessionLifecycle } from './session-lifecycle.js';
-import { loadStaticPage } from './static-page.js';
+import { loadStaticPage } from '@cliscale/web-terminal/static-page';
 import { TerminalSession } from './terminal-session.js';
 
 const NAME = 'cliscale-supervisor';

@@ -22,7 +22,10 @@ const FILES: Record<string, { file: string; type: string }> = {
   '/assets/client.css.map': { file: 'client.css.map', type: 'application/json;charset=utf-8' },
 };
 
-/** The browser terminal (web-terminal/dist, copied by build.mjs) served at `/`, read once at start. */
+/**
+ * The browser terminal (web-terminal/dist, which each server's build copies next to its bundle), read once
+ * at start. Server-side code: the supervisor serves it at `/`, the gateway at `/ws/{sessionId}`.
+ */
 export function loadStaticPage(dir: URL): StaticPage {
   const assets = new Map<string, Asset>();
   for (const [path, { file, type }] of Object.entries(FILES)) {

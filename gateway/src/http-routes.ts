@@ -1,0 +1,86 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Knex } from 'knex';
+import type { Logger } from 'pino';
+import type { StaticPage } from '@cliscale/web-terminal/static-page';
+import { createGrant, findTerminalSession } from './access-store.js';
+import type { GatewayMetrics } from './metrics.js';
+import { Refusal, sendErrorPage, sendJson } from './refusals.js';
+import { authorize } from './terminal-access.js';
+import { terminalCookie } from './terminal-cookie.js';
+import type { TokenVerifier } from './token-verifier.js';
+
+export const SESSION_PATH = /^\/ws\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(\/ws|\/token)?\/?$/;
+
+export interface RouteDeps {
+  db: Knex;
+  verifier: TokenVerifier;
+  page: StaticPage;
+  metrics: GatewayMetrics;
+  logger: Logger;
+  cookieSecure?: boolean;
+  facts(req: IncomingMessage): { ip: string; https: boolean; host: string };
+  refused(refusal: Refusal, sessionId: string | undefined, req: IncomingMessage): void;
+}
+
+/**
+ * Plain HTTP: the terminal page (after trading a one-time token for a cookie and redirecting to a URL
+ * without it), its assets, the page's token endpoint, and health, readiness and metrics.
+ */
+export async function handleHttp(req: IncomingMessage, res: ServerResponse, deps: RouteDeps): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://gateway');
+  if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { error: `method ${req.method} not allowed` });
+  if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
+  if (url.pathname === '/readyz') return readiness(res, deps.db);
+  if (url.pathname === '/metrics') {
+    res.writeHead(200, { 'content-type': deps.metrics.registry.contentType });
+    return void res.end(await deps.metrics.registry.metrics());
+  }
+  if (url.pathname.startsWith('/ws/assets/')) {
+    const asset = deps.page.get(url.pathname.slice('/ws'.length));
+    if (!asset) return sendJson(res, 404, { error: 'no such asset' });
+    res.writeHead(200, asset.headers);
+    return void res.end(req.method === 'HEAD' ? undefined : asset.body);
+  }
+  const match = SESSION_PATH.exec(url.pathname);
+  if (!match) return sendJson(res, 404, { error: 'not found' });
+  const sessionId = match[1]!;
+  // The page asks for a ttyd AuthToken before each connect; here the cookie authenticates, so it is empty.
+  if (match[2] === '/token') return sendJson(res, 200, { token: '' });
+  if (match[2] === '/ws') return sendJson(res, 426, { error: 'this is the WebSocket endpoint (subprotocol tty)' });
+
+  const facts = deps.facts(req);
+  try {
+    const access = await authorize(req, url, sessionId, { db: deps.db, verifier: deps.verifier, clientIp: facts.ip });
+    if (url.searchParams.has('token')) {
+      const session = await findTerminalSession(deps.db, sessionId);
+      const value = await createGrant(deps.db, access, session!.expires_at);
+      res.writeHead(303, {
+        location: `/ws/${sessionId}`,
+        'set-cookie': terminalCookie(sessionId, value, session!.expires_at, deps.cookieSecure ?? facts.https),
+        'cache-control': 'no-store',
+        'referrer-policy': 'no-referrer',
+      });
+      return void res.end();
+    }
+    const index = deps.page.get('/')!;
+    res.writeHead(200, { ...index.headers, 'cache-control': 'no-store' });
+    res.end(req.method === 'HEAD' ? undefined : index.body);
+  } catch (err) {
+    const refusal = err instanceof Refusal ? err : new Refusal(503, 'database-unavailable', 'the terminal service is unavailable; try again shortly');
+    if (!(err instanceof Refusal)) deps.logger.error({ err }, 'terminal page failed');
+    deps.refused(refusal, sessionId, req);
+    sendErrorPage(res, refusal);
+  }
+}
+
+async function readiness(res: ServerResponse, db: Knex): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([db.raw('SELECT 1'), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('timeout')), 2000)))]);
+    sendJson(res, 200, { status: 'ok', database: 'ok' });
+  } catch {
+    sendJson(res, 503, { status: 'unavailable', database: 'unavailable' });
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,85 @@
+import type { ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+
+/** Why the gateway turned a request away: one code per reason, for clients, metrics and the audit log. */
+export type RefusalReason =
+  | 'not-found'
+  | 'bad-request'
+  | 'missing-credential'
+  | 'invalid-token'
+  | 'expired-token'
+  | 'token-not-yet-valid'
+  | 'wrong-audience'
+  | 'wrong-issuer'
+  | 'wrong-session'
+  | 'unknown-token'
+  | 'token-used'
+  | 'session-ended'
+  | 'unknown-session'
+  | 'invalid-credential'
+  | 'forbidden-origin'
+  | 'too-many-connections'
+  | 'keys-unavailable'
+  | 'database-unavailable'
+  | 'shutting-down';
+
+export class Refusal extends Error {
+  override name = 'Refusal';
+  constructor(
+    readonly status: number,
+    readonly reason: RefusalReason,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  409: 'Conflict',
+  410: 'Gone',
+  429: 'Too Many Requests',
+  503: 'Service Unavailable',
+};
+
+/** Refuses a WebSocket upgrade before the handshake: an HTTP status and a JSON reason, then the socket is closed. */
+export function refuseUpgrade(socket: Duplex, refusal: Refusal): void {
+  const body = JSON.stringify({ error: refusal.message, reason: refusal.reason });
+  socket.end(
+    `HTTP/1.1 ${refusal.status} ${STATUS_TEXT[refusal.status] ?? 'Error'}\r\n` +
+      'Content-Type: application/json\r\n' +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+      'Cache-Control: no-store\r\n' +
+      'Connection: close\r\n\r\n' +
+      body,
+  );
+}
+
+const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/**
+ * A plain HTML error page for the terminal route. Its text comes from the refusal (fixed messages written
+ * by the gateway), never from the request.
+ */
+export function sendErrorPage(res: ServerResponse, refusal: Refusal): void {
+  const html =
+    '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>cliscale: terminal unavailable</title></head>' +
+    `<body style="font-family: system-ui, sans-serif; margin: 3em"><h1>Terminal unavailable</h1><p>${escapeHtml(refusal.message)}</p>` +
+    `<p><small>${escapeHtml(refusal.reason)}</small></p></body></html>`;
+  res.writeHead(refusal.status, {
+    'content-type': 'text/html;charset=utf-8',
+    'cache-control': 'no-store',
+    'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+  });
+  res.end(html);
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+  res.end(JSON.stringify(body));
+}

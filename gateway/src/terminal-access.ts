@@ -1,0 +1,38 @@
+import type { IncomingMessage } from 'node:http';
+import type { Knex } from 'knex';
+import { consumeToken, findGrant, type Access } from './access-store.js';
+import { Refusal } from './refusals.js';
+import { terminalCookieValue } from './terminal-cookie.js';
+import type { TokenVerifier } from './token-verifier.js';
+
+/** The one-time token a request presents: `?token=` (browsers' first visit, ttyd clients) or `Authorization: Bearer`. */
+export function presentedToken(req: IncomingMessage, url: URL): string | undefined {
+  const fromQuery = url.searchParams.get('token');
+  if (fromQuery) return fromQuery;
+  const match = /^Bearer +(\S+) *$/i.exec(req.headers.authorization ?? '');
+  return match?.[1];
+}
+
+/**
+ * Who may use this session's terminal, and how: a one-time token (verified, then its jti consumed) or the
+ * cookie a browser got for an earlier token. Throws a Refusal that says why not.
+ */
+export async function authorize(
+  req: IncomingMessage,
+  url: URL,
+  sessionId: string,
+  deps: { db: Knex; verifier: TokenVerifier; clientIp: string },
+): Promise<Access> {
+  const token = presentedToken(req, url);
+  if (token) {
+    const claims = await deps.verifier.verify(token, sessionId);
+    return consumeToken(deps.db, claims, deps.clientIp);
+  }
+  const cookie = terminalCookieValue(req);
+  if (!cookie) {
+    throw new Refusal(401, 'missing-credential', 'this terminal needs the one-time link you were given (or a new one from POST /api/sessions/{id}/tokens)');
+  }
+  const grant = await findGrant(deps.db, cookie, sessionId);
+  if (!grant) throw new Refusal(401, 'invalid-credential', 'this browser no longer has access to the terminal: open a new terminal link');
+  return grant;
+}

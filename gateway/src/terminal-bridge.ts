@@ -1,0 +1,217 @@
+import type { Knex } from 'knex';
+import type { Logger } from 'pino';
+import WebSocket from 'ws';
+import { CloseCode, WS_SUBPROTOCOL, encodeExitStatus, encodeOutput } from '@cliscale/protocol';
+import { FINISHED_SESSION_STATUSES, recordAudit } from '@cliscale/migrations';
+import { findTerminalSession, type Access, type TerminalSession } from './access-store.js';
+import type { GatewayMetrics } from './metrics.js';
+import { asksForExitStatus, dropInput, initForRunner, markReadOnly, relay } from './message-relay.js';
+
+export interface BridgeSettings {
+  runnerWaitMs: number;
+  maxMessageBytes: number;
+  idleTimeoutMs: number;
+  maxConnectionMs: number;
+  pingIntervalMs: number;
+}
+
+export interface BridgeContext {
+  db: Knex;
+  logger: Logger;
+  metrics: GatewayMetrics;
+  settings: BridgeSettings;
+}
+
+const INIT_TIMEOUT_MS = 10_000;
+const MAX_QUEUED_BEFORE_UPSTREAM = 64;
+const notice = (text: string) => encodeOutput(`\r\n\x1b[2m[cliscale] ${text}\x1b[0m\r\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * One browser (or ttyd client) connection, bridged to its session's runner. Waits for a runner that is still
+ * starting (telling the user), retries refused or reset connections within RUNNER_WAIT_SECONDS, relays ttyd's
+ * protocol unchanged both ways (input dropped for view-only access), and tells the user when the runner is
+ * lost (close 1012: the page reconnects) or the session has ended (its exit status, then 1000).
+ */
+export class TerminalBridge {
+  private upstream?: WebSocket;
+  private closed = false;
+  private init?: Buffer;
+  private readonly queued: Buffer[] = [];
+  private bytesIn = 0;
+  private bytesOut = 0;
+  private readonly started = Date.now();
+  private lastActivity = Date.now();
+  private timers: NodeJS.Timeout[] = [];
+
+  constructor(
+    private readonly client: WebSocket,
+    private readonly access: Access,
+    private readonly peer: { ip?: string; userAgent?: string },
+    private readonly ctx: BridgeContext,
+  ) {}
+
+  async run(): Promise<void> {
+    const { client, ctx } = this;
+    const log = ctx.logger.child({ sessionId: this.access.sessionId, mode: this.access.mode });
+    ctx.metrics.connectionsOpen.inc();
+    void recordAudit(ctx.db, {
+      event: 'terminal.connected',
+      sessionId: this.access.sessionId,
+      actor: this.access.subject,
+      clientIp: this.peer.ip,
+      userAgent: this.peer.userAgent,
+      detail: { mode: this.access.mode },
+    }).catch((err) => log.warn({ err }, 'audit write failed'));
+
+    client.on('message', (data: Buffer) => {
+      this.lastActivity = Date.now();
+      if (this.upstream?.readyState === WebSocket.OPEN) return; // relayed by relay() once connected
+      if (!this.init) this.init = data;
+      else if (this.queued.length < MAX_QUEUED_BEFORE_UPSTREAM && dropInput(data)) this.queued.push(data); // no typing ahead of the terminal
+    });
+    client.once('close', () => this.finish(log));
+    this.watchLiveness();
+
+    const initArrived = await this.waitFor(() => this.init !== undefined, INIT_TIMEOUT_MS);
+    if (!initArrived) return this.close(CloseCode.POLICY_VIOLATION, 'no init message');
+    await this.connect(log);
+  }
+
+  /** Until the runner answers, the session ends, the client leaves or RUNNER_WAIT_SECONDS pass. */
+  private async connect(log: Logger): Promise<void> {
+    const deadline = Date.now() + this.ctx.settings.runnerWaitMs;
+    let told = false;
+    let delay = 100;
+    while (!this.closed) {
+      const session = await findTerminalSession(this.ctx.db, this.access.sessionId).catch(() => undefined);
+      if (session && FINISHED_SESSION_STATUSES.includes(session.status)) return this.announceEnd(session);
+      if (session?.status === 'running' && session.runner_host && session.runner_port) {
+        const started = Date.now();
+        try {
+          await this.openUpstream(session);
+          this.ctx.metrics.upstreamConnectSeconds.observe((Date.now() - started) / 1000);
+          return;
+        } catch (err) {
+          log.debug({ err: (err as Error).message }, 'runner not reachable yet');
+        }
+      }
+      if (!told) {
+        this.send(notice(session?.status === 'running' ? 'connecting to the session…' : 'the session is starting; its terminal appears here when it is ready…'));
+        told = true;
+      }
+      if (Date.now() > deadline) {
+        this.send(notice(`the session's terminal did not become reachable within ${Math.round(this.ctx.settings.runnerWaitMs / 1000)} s; try again later`));
+        return this.close(CloseCode.TRY_AGAIN_LATER, 'runner not reachable');
+      }
+      await sleep(delay);
+      delay = Math.min(delay * 2, 1000);
+    }
+  }
+
+  private openUpstream(session: TerminalSession): Promise<void> {
+    const host = session.runner_host!.includes(':') ? `[${session.runner_host}]` : session.runner_host;
+    const credential = Buffer.from(session.runner_credential).toString('base64');
+    const upstream = new WebSocket(`ws://${host}:${session.runner_port}/ws`, [WS_SUBPROTOCOL], {
+      headers: { authorization: `Basic ${credential}` },
+      handshakeTimeout: 5_000,
+      maxPayload: this.ctx.settings.maxMessageBytes,
+      perMessageDeflate: false,
+    });
+    return new Promise((resolve, reject) => {
+      upstream.once('error', reject);
+      upstream.once('unexpected-response', (_req, res) => reject(new Error(`runner answered HTTP ${res.statusCode}`)));
+      upstream.once('open', () => {
+        upstream.off('error', reject);
+        upstream.on('error', () => {}); // a reset after open ends in 'close', handled below
+        if (this.closed) {
+          upstream.close(CloseCode.NORMAL);
+          return resolve();
+        }
+        this.upstream = upstream;
+        const init = initForRunner(this.init!, session.runner_credential);
+        if (!init) return reject(new Error('the client sent no valid init message'));
+        upstream.send(init);
+        for (const message of this.queued.splice(0)) upstream.send(message);
+        const view = this.access.mode === 'view';
+        relay(this.client, upstream, (n) => (this.bytesIn += n), view ? dropInput : undefined);
+        const count = (n: number) => {
+          this.bytesOut += n;
+          this.lastActivity = Date.now();
+        };
+        relay(upstream, this.client, count, view ? markReadOnly : undefined);
+        upstream.once('close', (code) => this.onUpstreamClose(code));
+        resolve();
+      });
+    });
+  }
+
+  private onUpstreamClose(code: number): void {
+    if (this.closed) return;
+    // 1000: the command ended and the supervisor said so (the exit status was relayed just before).
+    if (code === CloseCode.NORMAL) return this.close(CloseCode.NORMAL, 'session ended');
+    this.send(notice('lost the connection to the session; reconnecting…'));
+    this.close(CloseCode.SERVICE_RESTART, 'runner connection lost');
+  }
+
+  private announceEnd(session: TerminalSession): void {
+    const how = session.exit_code !== null ? `exit code ${session.exit_code}` : (session.failure_reason ?? session.status);
+    this.send(notice(`the session has ended: ${session.status} (${how})`));
+    if (session.exit_code !== null && asksForExitStatus(this.init!)) {
+      this.send(encodeExitStatus({ exitCode: session.exit_code, signal: null }));
+    }
+    this.close(CloseCode.NORMAL, `session ${session.status}`);
+  }
+
+  /** Pings (a silent peer is dropped after two intervals), the idle timeout and the connection's lifetime. */
+  private watchLiveness(): void {
+    const { settings } = this.ctx;
+    let alive = true;
+    this.client.on('pong', () => (alive = true));
+    const ping = setInterval(() => {
+      if (!alive) return this.client.terminate();
+      alive = false;
+      this.client.ping();
+      if (Date.now() - this.lastActivity > settings.idleTimeoutMs) this.close(CloseCode.GOING_AWAY, 'idle');
+    }, settings.pingIntervalMs);
+    const lifetime = setTimeout(() => this.close(CloseCode.GOING_AWAY, 'connection lifetime reached'), settings.maxConnectionMs);
+    this.timers.push(ping, lifetime);
+  }
+
+  close(code: number, reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.client.readyState === WebSocket.OPEN) this.client.close(code, reason);
+    else this.client.terminate();
+  }
+
+  private send(message: Uint8Array): void {
+    if (this.client.readyState === WebSocket.OPEN) this.client.send(message, { binary: true });
+  }
+
+  private async waitFor(done: () => boolean, timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (!done() && !this.closed && Date.now() < deadline) await sleep(20);
+    return done();
+  }
+
+  private finish(log: Logger): void {
+    this.closed = true;
+    for (const t of this.timers) clearInterval(t);
+    if (this.upstream && this.upstream.readyState !== WebSocket.CLOSED) this.upstream.close(CloseCode.NORMAL);
+    const ms = Date.now() - this.started;
+    this.ctx.metrics.connectionsOpen.dec();
+    this.ctx.metrics.bytes.inc({ direction: 'in' }, this.bytesIn);
+    this.ctx.metrics.bytes.inc({ direction: 'out' }, this.bytesOut);
+    log.info({ bytesIn: this.bytesIn, bytesOut: this.bytesOut, ms }, 'terminal disconnected');
+    void recordAudit(this.ctx.db, {
+      event: 'terminal.disconnected',
+      sessionId: this.access.sessionId,
+      actor: this.access.subject,
+      clientIp: this.peer.ip,
+      userAgent: this.peer.userAgent,
+      detail: { bytesIn: this.bytesIn, bytesOut: this.bytesOut, durationMs: ms },
+    }).catch((err) => log.warn({ err }, 'audit write failed'));
+  }
+}
+
