@@ -1,0 +1,32 @@
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { loadConfig, startGateway, type Gateway } from '../../src/index.js';
+
+export interface TestGateway {
+  gateway: Gateway;
+  url: string;
+  wsBase: string;
+  logs: string[];
+  close(): Promise<void>;
+}
+
+/** A real gateway on a free loopback port, logging into `logs` (for "no token in the logs" checks). */
+export async function startTestGateway(options: { databaseUrl: string; controllerUrl: string; env?: Record<string, string> }): Promise<TestGateway> {
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      logs.push(String(chunk));
+      done();
+    },
+  });
+  const config = loadConfig([], {
+    PORT: '0',
+    DATABASE_URL: options.databaseUrl,
+    JWKS_URL: `${options.controllerUrl}/.well-known/jwks.json`,
+    RUNNER_WAIT_SECONDS: '20',
+    PING_INTERVAL_SECONDS: '5',
+    ...options.env,
+  });
+  const gateway = await startGateway(config, { logger: pino({ level: 'debug' }, sink) });
+  return { gateway, url: gateway.url, wsBase: gateway.url.replace('http', 'ws'), logs, close: () => gateway.close() };
+}

@@ -1,0 +1,142 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { rm } from 'node:fs/promises';
+import { TtyClient } from '../../supervisor/test/helpers/tty-client.js';
+import { createTestDatabase, type TestDatabase } from '../../migrations/test/support/test-database.js';
+import { codeFolder } from '../../controller/test/helpers/code-fixtures.js';
+import { startTestController, type TestController } from '../../controller/test/helpers/controller-harness.js';
+import { startTestGateway, type TestGateway } from './helpers/gateway-harness.js';
+import { tryUpgrade } from './helpers/upgrade-client.js';
+
+/** Browser → gateway → runner, for real: controller, local supervisor, gateway, all on loopback. */
+let t: TestDatabase;
+let c: TestController;
+let g: TestGateway;
+let code: string;
+const clients: TtyClient[] = [];
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  code = await codeFolder();
+  c = await startTestController({ databaseUrl: t.url, env: { ALLOW_LOCAL_CODE: 'true' } });
+  g = await startTestGateway({ databaseUrl: t.url, controllerUrl: c.url });
+});
+afterEach(() => {
+  for (const client of clients.splice(0)) client.dispose();
+});
+afterAll(async () => {
+  await g?.close();
+  await c?.close();
+  await t?.drop();
+  await rm(code, { recursive: true, force: true });
+});
+
+async function session(command: string): Promise<{ sessionId: string; token: string; terminalUrl: string }> {
+  const res = await c.api('/api/sessions?wait=ready', { method: 'POST', json: { code_url: code, command, install_cmd: '' } });
+  expect(res.status).toBe(201);
+  return (await res.json()) as { sessionId: string; token: string; terminalUrl: string };
+}
+
+async function viaGateway(sessionId: string, token: string, capabilities: string[] = ['exit-status']): Promise<TtyClient> {
+  const client = await TtyClient.connect(`${g.wsBase}/ws/${sessionId}?token=${token}`, { init: { capabilities } });
+  clients.push(client);
+  return client;
+}
+
+describe('the terminal through the gateway', () => {
+  it('relays the runner both ways with a one-time token, then the exit status; the token works once', async () => {
+    const s = await session('echo started; read -r line; echo "you said $line"; exit 4');
+    const client = await viaGateway(s.sessionId, s.token);
+    await client.waitForText('started');
+    client.type('hello gateway\r');
+    await client.waitForText('you said hello gateway');
+    const closed = await client.closed;
+    expect(closed.code).toBe(1000);
+    expect(client.exitStatus).toEqual({ exitCode: 4, signal: null });
+
+    const again = await tryUpgrade(`${g.wsBase}/ws/${s.sessionId}?token=${s.token}`);
+    expect(again.status).toBe(401);
+    expect(again.body).toMatchObject({ reason: 'token-used' });
+    const consumed = await t.db('session_tokens').where({ session_id: s.sessionId }).first();
+    expect(consumed.consumed_at).not.toBeNull();
+    expect(consumed.consumed_by_ip).toBe('127.0.0.1');
+    const events = await t.db('audit_log').where({ session_id: s.sessionId }).pluck('event');
+    expect(events).toEqual(expect.arrayContaining(['terminal.connected', 'terminal.disconnected', 'token.refused']));
+  });
+
+  it('accepts the token as Authorization: Bearer too, and on the page path /ws/{id}/ws', async () => {
+    const s = await session('echo bearer-ok; sleep 30');
+    const client = await TtyClient.connect(`${g.wsBase}/ws/${s.sessionId}/ws`, { headers: { authorization: `Bearer ${s.token}` } });
+    clients.push(client);
+    await client.waitForText('bearer-ok');
+    await c.api(`/api/sessions/${s.sessionId}`, { method: 'DELETE' });
+  });
+
+  it('view tokens get a read-only terminal: their keystrokes never reach the command', async () => {
+    const s = await session('while read -r line; do echo "got: $line"; done');
+    const viewRes = await c.api(`/api/sessions/${s.sessionId}/tokens`, { method: 'POST', json: { mode: 'view' } });
+    const { token: viewToken } = (await viewRes.json()) as { token: string };
+    const viewer = await viaGateway(s.sessionId, viewToken);
+    const driver = await viaGateway(s.sessionId, s.token);
+    await viewer.until(() => viewer.messages.some((m) => m.type === 'preferences'));
+    const prefs = viewer.messages.find((m) => m.type === 'preferences') as { preferences: Record<string, unknown> };
+    expect(prefs.preferences.readOnly).toBe(true);
+    viewer.type('from-viewer\r');
+    driver.type('from-driver\r');
+    await viewer.waitForText('got: from-driver');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(driver.text()).not.toContain('got: from-viewer');
+    expect(viewer.text()).not.toContain('got: from-viewer');
+    await c.api(`/api/sessions/${s.sessionId}`, { method: 'DELETE' });
+  });
+
+  it('says why it refuses: no credential, unknown session path, wrong subprotocol, cross-origin', async () => {
+    const s = await session('sleep 30');
+    expect(await tryUpgrade(`${g.wsBase}/ws/${s.sessionId}`)).toMatchObject({ status: 401, body: { reason: 'missing-credential' } });
+    expect(await tryUpgrade(`${g.wsBase}/ws/not-a-session?token=x`)).toMatchObject({ status: 404, body: { reason: 'not-found' } });
+    const evil = await tryUpgrade(`${g.wsBase}/ws/${s.sessionId}?token=${s.token}`, { origin: 'https://evil.example' });
+    expect(evil).toMatchObject({ status: 403, body: { reason: 'forbidden-origin' } });
+    // The refused cross-origin attempt did not spend the token.
+    const same = await tryUpgrade(`${g.wsBase}/ws/${s.sessionId}?token=${s.token}`, { origin: g.url });
+    expect(same.status).toBe(101);
+    same.ws?.terminate();
+    await c.api(`/api/sessions/${s.sessionId}`, { method: 'DELETE' });
+  });
+
+  it('tells a client of an ended session how it ended, instead of failing silently', async () => {
+    const s = await session('sleep 30');
+    const fresh = (await (await c.api(`/api/sessions/${s.sessionId}/tokens`, { method: 'POST' })).json()) as { token: string };
+    await c.api(`/api/sessions/${s.sessionId}`, { method: 'DELETE' });
+    const refused = await tryUpgrade(`${g.wsBase}/ws/${s.sessionId}?token=${fresh.token}`);
+    expect(refused).toMatchObject({ status: 410, body: { reason: 'session-ended' } });
+  });
+
+  it('the page route trades the token for an HttpOnly cookie and a URL without it; nothing echoes the token', async () => {
+    const s = await session('sleep 30');
+    const first = await fetch(`${g.url}/ws/${s.sessionId}?token=${s.token}`, { redirect: 'manual' });
+    expect(first.status).toBe(303);
+    expect(first.headers.get('location')).toBe(`/ws/${s.sessionId}`);
+    const cookie = first.headers.get('set-cookie')!;
+    expect(cookie).toMatch(new RegExp(`^cliscale_terminal=[\\w-]{43}; Max-Age=\\d+; Path=/ws/${s.sessionId}; HttpOnly; SameSite=Strict$`));
+    const page = await fetch(`${g.url}/ws/${s.sessionId}`, { headers: { cookie: cookie.split(';')[0]! } });
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toMatch(/default-src 'none'; script-src 'self'/);
+    const html = await page.text();
+    expect(html).toContain('<html');
+    expect(html).not.toContain(s.token);
+    const noCookie = await fetch(`${g.url}/ws/${s.sessionId}`);
+    expect(noCookie.status).toBe(401);
+    expect(await noCookie.text()).not.toContain(s.sessionId.repeat(2));
+    const asset = await fetch(`${g.url}/ws/assets/client.js`);
+    expect(asset.status).toBe(200);
+    // The cookie opens the WebSocket as often as the page reconnects.
+    for (let i = 0; i < 2; i++) {
+      const ws = await tryUpgrade(`${g.wsBase}/ws/${s.sessionId}/ws`, { cookie: cookie.split(';')[0]!, origin: g.url });
+      expect(ws.status).toBe(101);
+      ws.ws?.terminate();
+    }
+    const logs = g.logs.join('') + c.logs.join('');
+    expect(logs).not.toContain(s.token);
+    expect(logs).not.toContain(cookie.split(';')[0]!.split('=')[1]);
+    await c.api(`/api/sessions/${s.sessionId}`, { method: 'DELETE' });
+  });
+});
