@@ -44,7 +44,7 @@ export function unsignedToken(claims: Claims): string {
 
 /** HS256 keyed with the controller's PUBLIC key (the classic algorithm-confusion attack). */
 export async function hs256WithPublicKey(claims: Claims): Promise<string> {
-  const secret = new Uint8Array(createPublicKey(controllerKey).export({ type: 'spki', format: 'pem' }) as Buffer);
+  const secret = new Uint8Array(Buffer.from(createPublicKey(controllerKey).export({ type: 'spki', format: 'pem' }) as string));
   const now = Math.floor(Date.now() / 1000);
   return new SignJWT({ sid: claims.sid, mode: 'interact' })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })

@@ -1,0 +1,87 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { createTestDatabase, type TestDatabase } from '../../migrations/test/support/test-database.js';
+import { codeFolder } from '../../controller/test/helpers/code-fixtures.js';
+import { startTestController, type TestController } from '../../controller/test/helpers/controller-harness.js';
+import { startTestGateway, type TestGateway } from './helpers/gateway-harness.js';
+import { hs256WithPublicKey, signToken, unsignedToken } from './helpers/tokens.js';
+import { tryUpgrade } from './helpers/upgrade-client.js';
+
+let t: TestDatabase;
+let c: TestController;
+let gateways: TestGateway[];
+let code: string;
+let sessionId: string;
+let otherSessionId: string;
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  code = await codeFolder();
+  c = await startTestController({ databaseUrl: t.url, env: { ALLOW_LOCAL_CODE: 'true' } });
+  gateways = await Promise.all([0, 1].map(() => startTestGateway({ databaseUrl: t.url, controllerUrl: c.url })));
+  const create = async () =>
+    ((await (await c.api('/api/sessions?wait=ready', { method: 'POST', json: { code_url: code, command: 'sleep 60', install_cmd: '' } })).json()) as { sessionId: string }).sessionId;
+  [sessionId, otherSessionId] = await Promise.all([create(), create()]);
+});
+afterAll(async () => {
+  await Promise.all(gateways?.map((g) => g.close()) ?? []);
+  await c?.close();
+  await t?.drop();
+  await rm(code, { recursive: true, force: true });
+});
+
+/** A jti the database knows for `sid` (as the controller would have stored it). */
+async function storedJti(sid: string, expiresInSeconds = 300): Promise<string> {
+  const jti = randomUUID();
+  await t.db('session_tokens').insert({ jti, session_id: sid, mode: 'interact', subject: 'alice', expires_at: new Date(Date.now() + expiresInSeconds * 1000) });
+  return jti;
+}
+
+const upgrade = (token: string, sid = sessionId, gateway = 0) => tryUpgrade(`${gateways[gateway]!.wsBase}/ws/${sid}?token=${encodeURIComponent(token)}`);
+
+describe('token checks', () => {
+  it('lets a well-formed token through (the control case for everything below)', async () => {
+    const result = await upgrade(await signToken({ sid: sessionId, jti: await storedJti(sessionId) }));
+    expect(result.status).toBe(101);
+    result.ws?.terminate();
+  });
+
+  it.each([
+    ['forged (another key)', async () => signToken({ sid: sessionId, jti: await storedJti(sessionId) }, { stranger: true }), 401, 'invalid-token'],
+    ['expired', async () => signToken({ sid: sessionId, jti: await storedJti(sessionId), exp: -10 }), 401, 'expired-token'],
+    ['not yet valid', async () => signToken({ sid: sessionId, jti: await storedJti(sessionId), nbf: 120 }), 401, 'token-not-yet-valid'],
+    ['for another audience', async () => signToken({ sid: sessionId, jti: await storedJti(sessionId), aud: 'someone-else' }), 401, 'wrong-audience'],
+    ['from another issuer', async () => signToken({ sid: sessionId, jti: await storedJti(sessionId), iss: 'evil' }), 401, 'wrong-issuer'],
+    ['alg: none', async () => unsignedToken({ sid: sessionId, jti: await storedJti(sessionId) }), 401, 'invalid-token'],
+    ['HS256 keyed with the public key', async () => hs256WithPublicKey({ sid: sessionId, jti: await storedJti(sessionId) }), 401, 'invalid-token'],
+    ['for another session', async () => signToken({ sid: otherSessionId, jti: await storedJti(otherSessionId) }), 403, 'wrong-session'],
+    ['with a jti of another session', async () => signToken({ sid: sessionId, jti: await storedJti(otherSessionId) }), 403, 'wrong-session'],
+    ['with a jti nobody issued', async () => signToken({ sid: sessionId, jti: randomUUID() }), 401, 'unknown-token'],
+    ['whose stored jti has expired', async () => signToken({ sid: sessionId, jti: await storedJti(sessionId, -1) }), 401, 'expired-token'],
+    ['that is not a JWT at all', async () => 'garbage', 401, 'invalid-token'],
+  ])('refuses a token %s with %s %s', async (_what, make, status, reason) => {
+    const result = await upgrade(await make());
+    expect(result).toMatchObject({ status, body: { reason } });
+    expect(result.body!.error.length).toBeGreaterThan(10);
+  });
+
+  it('lets exactly one of 200 simultaneous upgrades with one token through, across two gateways', async () => {
+    const token = await signToken({ sid: sessionId, jti: await storedJti(sessionId) });
+    const results = await Promise.all(Array.from({ length: 200 }, (_, i) => upgrade(token, sessionId, i % 2)));
+    const opened = results.filter((r) => r.status === 101);
+    expect(opened).toHaveLength(1);
+    for (const r of opened) r.ws?.terminate();
+    const refused = results.filter((r) => r.status !== 101);
+    expect(refused.every((r) => r.status === 401 && r.body?.reason === 'token-used')).toBe(true);
+  });
+
+  it('records every refusal with its reason in the audit log, and never the token', async () => {
+    const token = await signToken({ sid: sessionId, jti: randomUUID() });
+    await upgrade(token);
+    const rows = await t.db('audit_log').where({ event: 'token.refused', session_id: sessionId });
+    expect(rows.map((r) => r.detail.reason)).toEqual(expect.arrayContaining(['unknown-token', 'expired-token', 'token-used', 'invalid-token']));
+    expect(JSON.stringify(rows)).not.toContain(token);
+    expect(gateways.flatMap((g) => g.logs).join('')).not.toContain(token);
+  });
+});
