@@ -46,6 +46,11 @@ export async function startGateway(config: GatewayConfig, overrides: GatewayOver
   const metrics = createMetrics();
   const trust = compileTrust(config.trustProxy);
   const bridges = new Set<TerminalBridge>();
+  const writes = new Set<Promise<unknown>>();
+  const track = (write: Promise<unknown>) => {
+    writes.add(write);
+    void write.finally(() => writes.delete(write));
+  };
   let closing = false;
   const deps: RouteDeps = {
     db,
@@ -59,13 +64,13 @@ export async function startGateway(config: GatewayConfig, overrides: GatewayOver
       metrics.refusals.inc({ reason: refusal.reason });
       const facts = requestFacts(req, trust);
       logger.info({ sessionId, reason: refusal.reason, status: refusal.status, ip: facts.ip }, 'terminal refused');
-      void recordAudit(db, {
+      track(recordAudit(db, {
         event: 'token.refused',
         sessionId: sessionId ?? null,
         clientIp: facts.ip,
         userAgent: req.headers['user-agent'],
         detail: { reason: refusal.reason, status: refusal.status },
-      }).catch(() => {});
+      }).catch(() => {}));
     },
   };
   const wss = new WebSocketServer({
@@ -99,7 +104,7 @@ export async function startGateway(config: GatewayConfig, overrides: GatewayOver
       publicOrigins: config.publicOrigins,
       isClosing: () => closing,
       onTerminal: (ws, access, peer, release) => {
-        const bridge = new TerminalBridge(ws, access, peer, { db, logger, metrics, settings });
+        const bridge = new TerminalBridge(ws, access, peer, { db, track, logger, metrics, settings });
         bridges.add(bridge);
         ws.once('close', () => {
           bridges.delete(bridge);
@@ -134,6 +139,11 @@ export async function startGateway(config: GatewayConfig, overrides: GatewayOver
         await Promise.race([closed, new Promise((r) => (timer = setTimeout(r, 3000)))]);
         clearTimeout(timer);
         server.closeAllConnections();
+        // Upgraded sockets are not the HTTP server's any more: drop those whose peer never answered the close.
+        for (const bridge of bridges) bridge.terminate();
+        // Their 'close' events record the disconnections: let those writes finish before the pool goes.
+        await new Promise((r) => setImmediate(r));
+        await Promise.allSettled([...writes]);
         if (!overrides.db) await db.destroy();
       })()),
   };

@@ -17,6 +17,8 @@ export interface BridgeSettings {
 
 export interface BridgeContext {
   db: Knex;
+  /** Keeps a background write (the audit log) until the gateway has waited for it at shutdown. */
+  track(write: Promise<unknown>): void;
   logger: Logger;
   metrics: GatewayMetrics;
   settings: BridgeSettings;
@@ -55,14 +57,14 @@ export class TerminalBridge {
     const { client, ctx } = this;
     const log = ctx.logger.child({ sessionId: this.access.sessionId, mode: this.access.mode });
     ctx.metrics.connectionsOpen.inc();
-    void recordAudit(ctx.db, {
+    ctx.track(recordAudit(ctx.db, {
       event: 'terminal.connected',
       sessionId: this.access.sessionId,
       actor: this.access.subject,
       clientIp: this.peer.ip,
       userAgent: this.peer.userAgent,
       detail: { mode: this.access.mode },
-    }).catch((err) => log.warn({ err }, 'audit write failed'));
+    }).catch((err) => log.warn({ err }, 'audit write failed')));
 
     client.on('message', (data: Buffer) => {
       this.lastActivity = Date.now();
@@ -175,6 +177,9 @@ export class TerminalBridge {
       if (Date.now() - this.lastActivity > settings.idleTimeoutMs) this.close(CloseCode.GOING_AWAY, 'idle');
     }, settings.pingIntervalMs);
     const lifetime = setTimeout(() => this.close(CloseCode.GOING_AWAY, 'connection lifetime reached'), settings.maxConnectionMs);
+    // Neither keeps a stopping process alive: the connection itself does, as long as it is open.
+    ping.unref();
+    lifetime.unref();
     this.timers.push(ping, lifetime);
   }
 
@@ -183,6 +188,12 @@ export class TerminalBridge {
     this.closed = true;
     if (this.client.readyState === WebSocket.OPEN) this.client.close(code, reason);
     else this.client.terminate();
+  }
+
+  /** Drops the connection without a close handshake (a peer that does not answer one). */
+  terminate(): void {
+    this.closed = true;
+    this.client.terminate();
   }
 
   private send(message: Uint8Array): void {
@@ -204,14 +215,14 @@ export class TerminalBridge {
     this.ctx.metrics.bytes.inc({ direction: 'in' }, this.bytesIn);
     this.ctx.metrics.bytes.inc({ direction: 'out' }, this.bytesOut);
     log.info({ bytesIn: this.bytesIn, bytesOut: this.bytesOut, ms }, 'terminal disconnected');
-    void recordAudit(this.ctx.db, {
+    this.ctx.track(recordAudit(this.ctx.db, {
       event: 'terminal.disconnected',
       sessionId: this.access.sessionId,
       actor: this.access.subject,
       clientIp: this.peer.ip,
       userAgent: this.peer.userAgent,
       detail: { bytesIn: this.bytesIn, bytesOut: this.bytesOut, durationMs: ms },
-    }).catch((err) => log.warn({ err }, 'audit write failed'));
+    }).catch((err) => log.warn({ err }, 'audit write failed')));
   }
 }
 

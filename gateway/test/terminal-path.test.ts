@@ -77,7 +77,9 @@ describe('the terminal through the gateway', () => {
     const { token: viewToken } = (await viewRes.json()) as { token: string };
     const viewer = await viaGateway(s.sessionId, viewToken);
     const driver = await viaGateway(s.sessionId, s.token);
+    // Both are attached to the runner once its preferences arrive (keystrokes before that go nowhere).
     await viewer.until(() => viewer.messages.some((m) => m.type === 'preferences'));
+    await driver.until(() => driver.messages.some((m) => m.type === 'preferences'));
     const prefs = viewer.messages.find((m) => m.type === 'preferences') as { preferences: Record<string, unknown> };
     expect(prefs.preferences.readOnly).toBe(true);
     viewer.type('from-viewer\r');
