@@ -36,8 +36,15 @@ export async function handleUpgrade(req: IncomingMessage, socket: Duplex, head: 
     const allowed = deps.publicOrigins ?? [`${facts.https ? 'https' : 'http'}://${facts.host}`];
     // Browsers always send Origin; a page on another site must not open a terminal with this browser's cookie.
     if (origin !== undefined && !allowed.includes(origin)) throw new Refusal(403, 'forbidden-origin', 'cross-origin terminal connections are not allowed');
-    const access = await authorize(req, url, sessionId, { db: deps.db, verifier: deps.verifier, clientIp: facts.ip });
+    // Counted before the token is spent: a connection refused for the limit leaves the token usable.
     const release = deps.limits.acquire(sessionId, facts.ip);
+    let access;
+    try {
+      access = await authorize(req, url, sessionId, { db: deps.db, verifier: deps.verifier, clientIp: facts.ip });
+    } catch (err) {
+      release();
+      throw err;
+    }
     deps.wss.handleUpgrade(req, socket, head, (ws) => deps.onTerminal(ws, access, { ip: facts.ip, userAgent: req.headers['user-agent'] }, release));
   } catch (err) {
     const refusal = err instanceof Refusal ? err : new Refusal(503, 'database-unavailable', 'the terminal service is unavailable; try again shortly');

@@ -141,4 +141,25 @@ describe('the terminal through the gateway', () => {
     expect(logs).not.toContain(cookie.split(';')[0]!.split('=')[1]);
     await c.api(`/api/sessions/${s.sessionId}`, { method: 'DELETE' });
   });
+
+  it('limits connections per session (429 with a reason)', async () => {
+    const limited = await startTestGateway({ databaseUrl: t.url, controllerUrl: c.url, env: { MAX_CONNECTIONS_PER_SESSION: '1' } });
+    try {
+      const s = await session('sleep 30');
+      const second = (await (await c.api(`/api/sessions/${s.sessionId}/tokens`, { method: 'POST' })).json()) as { token: string };
+      const one = await tryUpgrade(`${limited.wsBase}/ws/${s.sessionId}?token=${s.token}`);
+      expect(one.status).toBe(101);
+      const two = await tryUpgrade(`${limited.wsBase}/ws/${s.sessionId}?token=${second.token}`);
+      expect(two).toMatchObject({ status: 429, body: { reason: 'too-many-connections' } });
+      one.ws?.terminate();
+      // The refused attempt did not spend its token: once the first connection is gone, it works.
+      await new Promise((r) => setTimeout(r, 200));
+      const three = await tryUpgrade(`${limited.wsBase}/ws/${s.sessionId}?token=${second.token}`);
+      expect(three.status).toBe(101);
+      three.ws?.terminate();
+      await c.api(`/api/sessions/${s.sessionId}`, { method: 'DELETE' });
+    } finally {
+      await limited.close();
+    }
+  });
 });

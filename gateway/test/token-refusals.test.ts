@@ -84,4 +84,27 @@ describe('token checks', () => {
     expect(JSON.stringify(rows)).not.toContain(token);
     expect(gateways.flatMap((g) => g.logs).join('')).not.toContain(token);
   });
+
+  it('keeps verifying with the cached keys while the controller is down', async () => {
+    await upgrade(await signToken({ sid: sessionId, jti: await storedJti(sessionId) })).then((r) => r.ws?.terminate());
+    const id = randomUUID();
+    await t.db('sessions').insert({
+      id,
+      owner: 'alice',
+      status: 'starting',
+      code_url: 'https://code.example/r',
+      command: 'x',
+      runner_backend: 'local',
+      runner_credential: 'cliscale:x',
+      expires_at: new Date(Date.now() + 60_000),
+    });
+    await c.close();
+    const result = await upgrade(await signToken({ sid: id, jti: await storedJti(id) }), id);
+    expect(result.status).toBe(101);
+    result.ws?.terminate();
+    const metrics = await (await fetch(`${gateways[0]!.url}/metrics`)).text();
+    expect(metrics).toMatch(/cliscale_gateway_refusals_total\{reason="token-used"\} \d+/);
+    expect(metrics).toMatch(/cliscale_gateway_refusals_total\{reason="invalid-token"\} \d+/);
+    expect(metrics).toContain('cliscale_gateway_connections_open');
+  });
 });
