@@ -162,4 +162,19 @@ describe('the terminal through the gateway', () => {
       await limited.close();
     }
   });
+
+  it('a page reconnecting to a session that has ended is told how it ended, with the exit code', async () => {
+    const s = await session('sleep 1; exit 5');
+    const visit = await fetch(`${g.url}/ws/${s.sessionId}?token=${s.token}`, { redirect: 'manual' });
+    const cookie = visit.headers.get('set-cookie')!.split(';')[0]!;
+    for (let i = 0; i < 100 && (await t.db('sessions').where({ id: s.sessionId }).first()).status !== 'failed'; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const client = await TtyClient.connect(`${g.wsBase}/ws/${s.sessionId}/ws`, { headers: { cookie, origin: g.url }, init: { capabilities: ['exit-status'] } });
+    clients.push(client);
+    const closed = await client.closed;
+    expect(closed.code).toBe(1000);
+    expect(client.text()).toContain('the session has ended: failed (exit code 5)');
+    expect(client.exitStatus).toEqual({ exitCode: 5, signal: null });
+  });
 });
