@@ -33,7 +33,9 @@ describe('flow control', () => {
     const peakMiB = memory.stop();
     // base64 output: 150e6 * 4/3 plus CRLF line endings (77 input bytes per 76-column line).
     const expected = Math.ceil(150e6 / 3) * 4 + Math.ceil((150e6 * 4) / 3 / 76) * 2;
-    expect(client.outputBytes).toBeGreaterThanOrEqual(expected);
+    // A client that fell more than --client-queue-bytes behind (a busy machine) is resynced by a replay by
+    // design, so it receives fewer bytes; the supervisor itself must still have passed on every byte.
+    if (!/client fell behind/.test(sup.stderr)) expect(client.outputBytes).toBeGreaterThanOrEqual(expected);
     expect((await sup.status()).bytesOut).toBeGreaterThanOrEqual(expected);
     // 100k lines of scrollback cost ~150 MiB (STACK.md); the 32 MiB parse backlog and queues add to it.
     // Without flow control the model's pending writes alone would exceed 200 MB (and xterm would throw).
