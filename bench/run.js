@@ -20,6 +20,7 @@ import {
   round,
   sleep,
 } from './lib/common.js';
+import { echoLatency } from './lib/echo-latency.js';
 import { startHealthzProbe } from './lib/healthz-probe.js';
 import { Supervisor } from './lib/supervisor.js';
 import { Tmux, tmuxVersion } from './lib/tmux.js';
@@ -78,39 +79,8 @@ function payloadBytes(command) {
 // Workload 3: keystroke echo. One key at a time into bash's readline (alternately "a" and DEL, so the line
 // never grows); latency = from handing the key to the transport until the first output byte comes back.
 
-async function echoLatency({ send, subscribe }) {
-  const samples = [];
-  for (let i = 0; i < ECHO_WARMUP + ECHO_SAMPLES; i++) {
-    const key = i % 2 === 0 ? 'a' : '\x7f';
-    const arrived = new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        unsubscribe();
-        reject(new Error(`no echo within 2 s for key #${i}`));
-      }, 2000);
-      const unsubscribe = subscribe((text, t) => {
-        if (key === 'a' && !text.includes('a')) return; // the echo of "a" must contain it
-        clearTimeout(timer);
-        unsubscribe();
-        resolve(t);
-      });
-    });
-    const t0 = now();
-    send(key);
-    const t = await arrived;
-    if (i >= ECHO_WARMUP) samples.push(t - t0);
-    await sleep(4); // let any trailing bytes of this echo arrive before the next key
-  }
-  return {
-    samples: samples.length,
-    p50: percentile(samples, 50),
-    p90: percentile(samples, 90),
-    p99: percentile(samples, 99),
-    max: Math.max(...samples),
-  };
-}
-
 function echoSupervisor(client) {
-  return echoLatency({
+  return echoLatency(ECHO_WARMUP + ECHO_SAMPLES, ECHO_WARMUP, {
     send: (key) => client.input(key),
     subscribe: (fn) => {
       const listener = (chunk, t) => fn(Buffer.from(chunk).toString('latin1'), t);
@@ -133,7 +103,7 @@ async function echoTmux(tm) {
   const start = now();
   while (now() - last < 300 && now() - start < 5000) await sleep(10);
   try {
-    return await echoLatency({
+    return await echoLatency(ECHO_WARMUP + ECHO_SAMPLES, ECHO_WARMUP, {
       send: (key) => term.write(key),
       subscribe: (fn) => {
         listeners.add(fn);

@@ -127,12 +127,13 @@ export class Supervisor {
 
 /** A ttyd-protocol client with hooks for timing: every OUTPUT payload goes to the current listeners. */
 export class WsClient {
-  static connect(port, { protocol, columns = 80, rows = 24, onOpen } = {}) {
+  /** `url` and `authToken` reach a supervisor with a credential, or the gateway; default: the supervisor's /ws. */
+  static connect(port, { protocol, columns = 80, rows = 24, onOpen, url, authToken = '' } = {}) {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(`ws://${HOST}:${port}/ws`, ['tty'], { perMessageDeflate: false });
+      const ws = new WebSocket(url ?? `ws://${HOST}:${port}/ws`, ['tty'], { perMessageDeflate: false });
       const client = new WsClient(ws, protocol);
       ws.once('open', () => {
-        ws.send(protocol.encodeInit({ AuthToken: '', columns, rows, capabilities: ['exit-status'] }));
+        ws.send(protocol.encodeInit({ AuthToken: authToken, columns, rows, capabilities: ['exit-status'] }));
         onOpen?.(client);
         resolve(client);
       });

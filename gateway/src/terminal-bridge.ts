@@ -39,6 +39,7 @@ export class TerminalBridge {
   private upstream?: WebSocket;
   private closed = false;
   private init?: Buffer;
+  private initArrived?: () => void;
   private readonly queued: Buffer[] = [];
   private bytesIn = 0;
   private bytesOut = 0;
@@ -69,14 +70,16 @@ export class TerminalBridge {
     client.on('message', (data: Buffer) => {
       this.lastActivity = Date.now();
       if (this.upstream?.readyState === WebSocket.OPEN) return; // relayed by relay() once connected
-      if (!this.init) this.init = data;
+      if (!this.init) {
+        this.init = data;
+        this.initArrived?.();
+      }
       else if (this.queued.length < MAX_QUEUED_BEFORE_UPSTREAM && dropInput(data)) this.queued.push(data); // no typing ahead of the terminal
     });
     client.once('close', () => this.finish(log));
     this.watchLiveness();
 
-    const initArrived = await this.waitFor(() => this.init !== undefined, INIT_TIMEOUT_MS);
-    if (!initArrived) return this.close(CloseCode.POLICY_VIOLATION, 'no init message');
+    if (!(await this.initMessage())) return this.close(CloseCode.POLICY_VIOLATION, 'no init message');
     await this.connect(log);
   }
 
@@ -200,10 +203,18 @@ export class TerminalBridge {
     if (this.client.readyState === WebSocket.OPEN) this.client.send(message, { binary: true });
   }
 
-  private async waitFor(done: () => boolean, timeoutMs: number): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
-    while (!done() && !this.closed && Date.now() < deadline) await sleep(20);
-    return done();
+  /** Resolves true once the client's init message is here, false after INIT_TIMEOUT_MS or a close. */
+  private initMessage(): Promise<boolean> {
+    if (this.init) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), INIT_TIMEOUT_MS);
+      const done = () => {
+        clearTimeout(timer);
+        resolve(this.init !== undefined);
+      };
+      this.initArrived = done;
+      this.client.once('close', done);
+    });
   }
 
   private finish(log: Logger): void {
