@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Knex } from 'knex';
 import { pino, type Logger } from 'pino';
@@ -24,12 +24,16 @@ export interface ControllerOverrides {
   backend?: RunnerBackend;
   resolveHost?: ResolveHost;
   logger?: Logger;
+  /** false: do not listen; the caller serves `app` itself (local mode puts it behind one port with the gateway). */
+  listen?: boolean;
 }
 
 export interface Controller {
-  /** http://host:port the API listens on. */
+  /** http://host:port the API listens on ('' with `listen: false`). */
   url: string;
   server: Server;
+  /** The API as a request handler. */
+  app: (req: IncomingMessage, res: ServerResponse) => void;
   db: Knex;
   sessions: SessionService;
   backend: RunnerBackend;
@@ -136,18 +140,22 @@ export async function startController(config: ControllerConfig, overrides: Contr
   server.headersTimeout = 15_000;
   server.requestTimeout = (config.waitReadyMaxSeconds + 30) * 1000;
   server.keepAliveTimeout = 65_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-  logger.info({ host: config.host, port, backend: backend.kind, keys: keys.all.map((k) => k.kid) }, 'controller listening');
+  let url = '';
+  if (overrides.listen !== false) {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => resolve());
+    });
+    const { port } = server.address() as AddressInfo;
+    url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+    logger.info({ host: config.host, port, backend: backend.kind, keys: keys.all.map((k) => k.kid) }, 'controller listening');
+  }
 
   let closing: Promise<void> | undefined;
   return {
-    url: `http://${host}:${port}`,
+    url,
     server,
+    app,
     db,
     sessions,
     backend,
@@ -156,7 +164,7 @@ export async function startController(config: ControllerConfig, overrides: Contr
     close: () =>
       (closing ??= (async () => {
         for (const t of timers) clearInterval(t);
-        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        const closed = server.listening ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
         server.closeIdleConnections();
         await backend.close();
         // In-flight requests get a few seconds to finish, then their connections are cut.

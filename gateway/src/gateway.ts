@@ -1,4 +1,5 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import type { Knex } from 'knex';
 import { pino, type Logger } from 'pino';
@@ -22,11 +23,15 @@ export interface GatewayOverrides {
   db?: Knex;
   /** Folder of the built web terminal (default: dist/page next to the bundle, else web-terminal/dist). */
   pageDir?: URL;
+  /** false: do not listen; the caller passes requests and upgrades to `handleRequest`/`handleUpgrade`. */
+  listen?: boolean;
 }
 
 export interface Gateway {
   url: string;
   server: Server;
+  handleRequest(req: IncomingMessage, res: ServerResponse): void;
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
   /** Stops accepting, tells every terminal to reconnect elsewhere (close 1012), closes the database. */
   close(): Promise<void>;
 }
@@ -88,15 +93,13 @@ export async function startGateway(config: GatewayConfig, overrides: GatewayOver
     pingIntervalMs: config.pingIntervalSeconds * 1000,
   };
 
-  const server = createServer((req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     handleHttp(req, res, deps).catch((err) => {
       logger.error({ err }, 'request failed');
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"internal error"}');
     });
-  });
-  server.headersTimeout = 15_000;
-  server.requestTimeout = 30_000;
-  server.on('upgrade', (req, socket, head) => {
+  };
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     void handleUpgrade(req, socket, head, {
       ...deps,
       wss,
@@ -116,22 +119,32 @@ export async function startGateway(config: GatewayConfig, overrides: GatewayOver
         });
       },
     });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  logger.info({ host: config.host, port, jwks: config.jwksUrl }, 'gateway listening');
+  };
+  const server = createServer(onRequest);
+  server.headersTimeout = 15_000;
+  server.requestTimeout = 30_000;
+  server.on('upgrade', onUpgrade);
+  let url = '';
+  if (overrides.listen !== false) {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => resolve());
+    });
+    const { port } = server.address() as AddressInfo;
+    url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+    logger.info({ host: config.host, port, jwks: config.jwksUrl }, 'gateway listening');
+  }
 
   let done: Promise<void> | undefined;
   return {
-    url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
+    url,
     server,
+    handleRequest: onRequest,
+    handleUpgrade: onUpgrade,
     close: () =>
       (done ??= (async () => {
         closing = true;
-        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        const closed = server.listening ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
         // 1012: the page reconnects, to another replica behind the load balancer.
         for (const bridge of bridges) bridge.close(CloseCode.SERVICE_RESTART, 'gateway restarting');
         server.closeIdleConnections();

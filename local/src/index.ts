@@ -1,0 +1,2 @@
+export { startLocalMode, type LocalMode } from './local-mode.js';
+export { banner, sampleCliPath } from './banner.js';

@@ -1,0 +1,90 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Logger } from 'pino';
+import { startController, type Controller, type ControllerConfig } from '@cliscale/controller';
+import { loadConfig as loadGatewayConfig, startGateway, type Gateway } from '@cliscale/gateway';
+
+export interface LocalMode {
+  /** http://127.0.0.1:<port>: the API, the JWKS and the terminals, like the production load balancer. */
+  url: string;
+  /** The API key (generated on first start into <data-dir>/api-key unless API_KEYS is set). */
+  apiKey?: string;
+  controller: Controller;
+  gateway: Gateway;
+  /** Stops the terminals, the sessions' supervisors, the HTTP server and PostgreSQL, in that order. */
+  close(): Promise<void>;
+}
+
+function webTerminalDist(): URL {
+  const pkg = createRequire(import.meta.url).resolve('@cliscale/web-terminal/package.json');
+  return pathToFileURL(join(dirname(pkg), 'dist') + '/');
+}
+
+/** `/ws/*` goes to the gateway, everything else (`/api/*`, `/.well-known/*`, health) to the controller. */
+const toGateway = (url: string | undefined) => url === '/ws' || (url ?? '').startsWith('/ws/');
+
+/**
+ * The whole product in one process on one port: the controller (embedded PostgreSQL, local runner backend)
+ * and the gateway share the database pool, and one HTTP server routes by path exactly as the chart's
+ * Ingress does.
+ */
+export async function startLocalMode(config: ControllerConfig, options: { env?: NodeJS.ProcessEnv; logger?: Logger; onStep?: (step: string) => void } = {}): Promise<LocalMode> {
+  const step = options.onStep ?? (() => {});
+  step(`starting PostgreSQL in ${config.dataDir} (the first start creates it)`);
+  const controller = await startController(config, { listen: false, logger: options.logger });
+  let gateway: Gateway | undefined;
+  const server: Server = createServer((req, res) => {
+    if (!toGateway(req.url)) return controller.app(req, res);
+    if (!gateway) return void res.writeHead(503, { 'content-type': 'application/json' }).end('{"error":"starting"}');
+    gateway.handleRequest(req, res);
+  });
+  server.on('upgrade', (req, socket, head) => {
+    if (gateway && toGateway(req.url)) return gateway.handleUpgrade(req, socket, head);
+    socket.end('HTTP/1.1 404 Not Found\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n{"error":"WebSockets are at /ws/{sessionId}"}');
+  });
+  server.headersTimeout = 15_000;
+  server.requestTimeout = (config.waitReadyMaxSeconds + 30) * 1000;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => resolve());
+    });
+  } catch (err) {
+    await controller.close();
+    const hint = (err as NodeJS.ErrnoException).code === 'EADDRINUSE' ? ` (port ${config.port} is in use: try --port 8090)` : '';
+    throw new Error(`cannot listen on ${config.host}:${config.port}: ${(err as Error).message}${hint}`);
+  }
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  const gatewayConfig = loadGatewayConfig([], {
+    ...options.env,
+    JWKS_URL: `http://127.0.0.1:${port}/.well-known/jwks.json`,
+    TOKEN_ISSUER: config.token.issuer,
+    TOKEN_AUDIENCE: config.token.audience,
+    LOG_LEVEL: config.logLevel,
+    DATABASE_URL: undefined,
+    PORT: undefined,
+    HOST: undefined,
+  });
+  gateway = await startGateway(gatewayConfig, { db: controller.db, listen: false, logger: options.logger, pageDir: webTerminalDist() });
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    apiKey: controller.localApiKey,
+    controller,
+    gateway,
+    close: () =>
+      (closing ??= (async () => {
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        await gateway!.close();
+        server.closeIdleConnections();
+        await controller.close();
+        server.closeAllConnections();
+        await closed;
+      })()),
+  };
+}
