@@ -4,7 +4,7 @@ export default {
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true }] },
-  roots: ['<rootDir>/protocol', '<rootDir>/web-terminal', '<rootDir>/supervisor', '<rootDir>/migrations', '<rootDir>/controller', '<rootDir>/gateway', '<rootDir>/local'],
+  roots: ['<rootDir>/protocol', '<rootDir>/web-terminal', '<rootDir>/supervisor', '<rootDir>/migrations', '<rootDir>/controller', '<rootDir>/gateway', '<rootDir>/local', '<rootDir>/chart'],
   testMatch: ['**/test/**/*.test.ts'],
   testTimeout: 60_000,
   // One real PostgreSQL for the run (see migrations/test/support); each test file makes its own database.

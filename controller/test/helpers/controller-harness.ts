@@ -61,11 +61,17 @@ export async function startTestController(options: {
     LOG_LEVEL: 'info',
     ...options.env,
   });
-  const controller = await startController(config, {
-    resolveHost: tableResolver({ [CODE_HOST]: ['93.184.216.34'] }),
-    logger: pino({ level: 'debug' }, sink),
-    ...options.overrides,
-  });
+  let controller: Controller;
+  try {
+    controller = await startController(config, {
+      resolveHost: tableResolver({ [CODE_HOST]: ['93.184.216.34'] }),
+      logger: pino({ level: 'debug' }, sink),
+      ...options.overrides,
+    });
+  } catch (err) {
+    await rm(dataDir, { recursive: true, force: true });
+    throw err;
+  }
   return {
     controller,
     url: controller.url,
