@@ -31,6 +31,7 @@ export class LocalProcess {
     });
     const local = new LocalProcess(proc, dataDir);
     await new Promise<void>((resolve, reject) => {
+      void local.exited.then(() => rm(dataDir, { recursive: true, force: true }).catch(() => undefined));
       const check = () => {
         const running = /cliscale is running at (http:\/\/\S+)/.exec(local.stdout);
         const key = /API key: (\S+)/.exec(local.stdout);
