@@ -1,3 +1,4 @@
+import type { Command } from 'commander';
 import { z } from 'zod';
 
 /** zod parsers for environment values, shared by the controller's and the gateway's configuration. */
@@ -36,4 +37,36 @@ export function parseEnv<T extends z.ZodType>(schema: T, env: Record<string, unk
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
+}
+
+/**
+ * Parses the command line with `program` and returns the flags given as the environment variables they
+ * stand for (`{port: 'PORT'}`), to be laid over the environment. --help prints and throws commander's
+ * `commander.helpDisplayed`; a bad flag throws ConfigError.
+ */
+export function flagsAsEnv(program: Command, argv: string[], envNames: Record<string, string>): Record<string, string> {
+  const cli = program.exitOverride().configureOutput({ writeErr: () => {} });
+  try {
+    cli.parse(argv, { from: 'user' });
+  } catch (err) {
+    const e = err as { code?: string; message: string };
+    if (e.code === 'commander.helpDisplayed') throw err;
+    throw new ConfigError(e.message.replace(/^error: /, ''));
+  }
+  const flags = cli.opts<Record<string, string | undefined>>();
+  return Object.fromEntries(Object.entries(envNames).flatMap(([flag, name]) => (flags[flag] === undefined ? [] : [[name, flags[flag]!]])));
+}
+
+/** For a program's main: the configuration, or exit 0 after --help (already printed) / 2 with the reason. */
+export function configOrExit<T>(name: string, load: () => T): T {
+  try {
+    return load();
+  } catch (err) {
+    if ((err as { code?: string }).code === 'commander.helpDisplayed') process.exit(0);
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${name}: invalid configuration: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
 }

@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { z } from 'zod';
 import { defaultKubernetesRunnerConfig, type KubernetesRunnerConfig } from './runners/kubernetes/kubernetes-config.js';
 import { parseApiKeys, type ApiKey } from './auth/api-keys.js';
-import { bool, ConfigError, int, list, logLevel, parseEnv, postgresUrl, trustProxy } from './config-values.js';
+import { bool, ConfigError, flagsAsEnv, int, list, logLevel, parseEnv, postgresUrl, trustProxy } from './config-values.js';
 
 /**
  * The controller's configuration: environment variables, overridden by the few command-line flags below.
@@ -108,22 +108,9 @@ function program(): Command {
 
 /** Flags win over the environment. Throws ConfigError naming each invalid variable. */
 export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process.env): ControllerConfig {
-  const cli = program().exitOverride().configureOutput({ writeErr: () => {} });
-  try {
-    cli.parse(argv, { from: 'user' });
-  } catch (err) {
-    const e = err as { code?: string; message: string };
-    if (e.code === 'commander.helpDisplayed') throw err;
-    throw new ConfigError(e.message.replace(/^error: /, ''));
-  }
-  const flags = cli.opts<Record<string, string | undefined>>();
   const e = parseEnv(ENV, {
     ...env,
-    ...(flags.port !== undefined && { PORT: flags.port }),
-    ...(flags.host !== undefined && { HOST: flags.host }),
-    ...(flags.publicUrl !== undefined && { PUBLIC_URL: flags.publicUrl }),
-    ...(flags.dataDir !== undefined && { CLISCALE_DATA_DIR: flags.dataDir }),
-    ...(flags.runner !== undefined && { RUNNER_BACKEND: flags.runner }),
+    ...flagsAsEnv(program(), argv, { port: 'PORT', host: 'HOST', publicUrl: 'PUBLIC_URL', dataDir: 'CLISCALE_DATA_DIR', runner: 'RUNNER_BACKEND' }),
   });
   let apiKeys: ApiKey[] = [];
   try {
@@ -180,8 +167,4 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
     },
     logLevel: e.LOG_LEVEL,
   };
-}
-
-export function configHelp(): string {
-  return program().helpInformation();
 }

@@ -1,22 +1,10 @@
-import { ConfigError, configHelp, loadConfig } from './config.js';
+import { configOrExit } from './config-values.js';
+import { loadConfig } from './config.js';
 import { startController } from './controller.js';
 
 /** `node controller/dist/main.js`: the controller on its own (the chart's Deployment runs this). */
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig(process.argv.slice(2));
-  } catch (err) {
-    if ((err as { code?: string }).code === 'commander.helpDisplayed') {
-      process.stdout.write(configHelp());
-      process.exit(0);
-    }
-    if (err instanceof ConfigError) {
-      process.stderr.write(`cliscale-controller: invalid configuration: ${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
+  const config = configOrExit('cliscale-controller', () => loadConfig(process.argv.slice(2)));
   const controller = await startController(config);
   if (controller.localApiKey) {
     // Local mode only, on the terminal of the person who started it; never in the JSON logs.

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { z } from 'zod';
-import { bool, ConfigError, int, list, logLevel, parseEnv, postgresUrl, trustProxy } from '@cliscale/controller/config-values';
+import { bool, ConfigError, flagsAsEnv, int, list, logLevel, parseEnv, postgresUrl, trustProxy } from '@cliscale/controller/config-values';
 
 export { ConfigError };
 
@@ -61,21 +61,7 @@ function program(): Command {
 }
 
 export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process.env): GatewayConfig {
-  const cli = program().exitOverride().configureOutput({ writeErr: () => {} });
-  try {
-    cli.parse(argv, { from: 'user' });
-  } catch (err) {
-    const e = err as { code?: string; message: string };
-    if (e.code === 'commander.helpDisplayed') throw err;
-    throw new ConfigError(e.message.replace(/^error: /, ''));
-  }
-  const flags = cli.opts<Record<string, string | undefined>>();
-  const e = parseEnv(ENV, {
-    ...env,
-    ...(flags.port !== undefined && { PORT: flags.port }),
-    ...(flags.host !== undefined && { HOST: flags.host }),
-    ...(flags.jwksUrl !== undefined && { JWKS_URL: flags.jwksUrl }),
-  });
+  const e = parseEnv(ENV, { ...env, ...flagsAsEnv(program(), argv, { port: 'PORT', host: 'HOST', jwksUrl: 'JWKS_URL' }) });
   return {
     port: e.PORT,
     host: e.HOST,
@@ -95,8 +81,4 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
     pingIntervalSeconds: e.PING_INTERVAL_SECONDS,
     logLevel: e.LOG_LEVEL,
   };
-}
-
-export function configHelp(): string {
-  return program().helpInformation();
 }

@@ -1,22 +1,10 @@
-import { ConfigError, configHelp, loadConfig } from './config.js';
+import { configOrExit } from '@cliscale/controller/config-values';
+import { loadConfig } from './config.js';
 import { startGateway } from './gateway.js';
 
 /** `node gateway/dist/main.js`: the gateway on its own (the chart's Deployment runs this). */
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig(process.argv.slice(2));
-  } catch (err) {
-    if ((err as { code?: string }).code === 'commander.helpDisplayed') {
-      process.stdout.write(configHelp());
-      process.exit(0);
-    }
-    if (err instanceof ConfigError) {
-      process.stderr.write(`cliscale-gateway: invalid configuration: ${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
+  const config = configOrExit('cliscale-gateway', () => loadConfig(process.argv.slice(2)));
   const gateway = await startGateway(config);
   let signals = 0;
   const stop = (signal: NodeJS.Signals) => {

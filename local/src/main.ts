@@ -1,5 +1,6 @@
 import { pino } from 'pino';
-import { ConfigError, loadConfig } from '@cliscale/controller';
+import { loadConfig } from '@cliscale/controller';
+import { configOrExit } from '@cliscale/controller/config-values';
 import { banner } from './banner.js';
 import { startLocalMode } from './local-mode.js';
 
@@ -10,17 +11,7 @@ import { startLocalMode } from './local-mode.js';
 async function main(): Promise<void> {
   const started = Date.now();
   const env = { ALLOW_LOCAL_CODE: 'true', SESSION_RATE_LIMIT: '60', LOG_LEVEL: 'warn', ...process.env, RUNNER_BACKEND: 'local' };
-  let config;
-  try {
-    config = loadConfig(process.argv.slice(2), env);
-  } catch (err) {
-    if ((err as { code?: string }).code === 'commander.helpDisplayed') process.exit(0);
-    if (err instanceof ConfigError) {
-      process.stderr.write(`cliscale: invalid configuration: ${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
+  const config = configOrExit('cliscale', () => loadConfig(process.argv.slice(2), env));
   const say = (line: string) => process.stdout.write(`cliscale: ${line}\n`);
   const logger = pino({ level: config.logLevel, base: { component: 'local' } }, pino.destination(2));
   const local = await startLocalMode(config, { env, logger, onStep: say });
