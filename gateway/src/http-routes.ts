@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Knex } from 'knex';
+import { databaseAnswers } from '@cliscale/migrations';
 import type { Logger } from 'pino';
 import type { StaticPage } from '@cliscale/web-terminal/static-page';
 import { createGrant, findTerminalSession } from './access-store.js';
@@ -74,13 +75,6 @@ export async function handleHttp(req: IncomingMessage, res: ServerResponse, deps
 }
 
 async function readiness(res: ServerResponse, db: Knex): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([db.raw('SELECT 1'), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('timeout')), 2000)))]);
-    sendJson(res, 200, { status: 'ok', database: 'ok' });
-  } catch {
-    sendJson(res, 503, { status: 'unavailable', database: 'unavailable' });
-  } finally {
-    clearTimeout(timer);
-  }
+  const ok = await databaseAnswers(db);
+  sendJson(res, ok ? 200 : 503, ok ? { status: 'ok', database: 'ok' } : { status: 'unavailable', database: 'unavailable' });
 }

@@ -50,3 +50,22 @@ export function redactDatabaseUrl(url: string): string {
     return '<unparseable DATABASE_URL>';
   }
 }
+
+/**
+ * Whether the database answers `SELECT 1` within `timeoutMs`: what both services' /readyz report. A probe
+ * must get its answer within its own timeout, even when the database hangs.
+ */
+export async function databaseAnswers(db: Knex, timeoutMs = 2000): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      db.raw('SELECT 1'),
+      new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('database check timed out')), timeoutMs))),
+    ]);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
+}
