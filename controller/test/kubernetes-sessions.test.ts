@@ -9,6 +9,7 @@ import { createKubernetesRunner } from '../src/runners/kubernetes/kubernetes-run
 import { runnerLabels } from '../src/runners/kubernetes/runner-labels.js';
 import { FakeCluster } from './helpers/fake-kubernetes/fake-cluster.js';
 import { startTestController, type TestController } from './helpers/controller-harness.js';
+import { finalState as pollFinalState } from './helpers/session-polling.js';
 
 /**
  * The whole controller on the Kubernetes backend: sessions created through the API become Jobs on a fake
@@ -42,14 +43,7 @@ afterAll(async () => {
   await t?.drop();
 });
 
-async function finalState(sessionId: string): Promise<Record<string, any>> {
-  for (let i = 0; i < 300; i++) {
-    const view = (await (await c.api(`/api/sessions/${sessionId}`)).json()) as Record<string, any>;
-    if (['succeeded', 'failed', 'cancelled', 'expired'].includes(view.status)) return view;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`session ${sessionId} did not end`);
-}
+const finalState = (sessionId: string) => pollFinalState((path) => c.api(path), sessionId);
 
 describe('sessions on the Kubernetes backend', () => {
   it('runs end to end: Job created, pod Ready, terminal reachable with the credential, exit code recorded', async () => {

@@ -6,6 +6,7 @@ import { TtyClient } from '../../supervisor/test/helpers/tty-client.js';
 import { createTestDatabase, type TestDatabase } from '../../migrations/test/support/test-database.js';
 import { codeFolder } from './helpers/code-fixtures.js';
 import { startTestController, type TestController } from './helpers/controller-harness.js';
+import { finalState as pollFinalState } from './helpers/session-polling.js';
 
 /** Sessions that really run: the local backend starts a supervisor per session, as local mode does. */
 let t: TestDatabase;
@@ -33,14 +34,7 @@ async function start(body: Record<string, unknown>, query = '?wait=ready'): Prom
   return (await res.json()) as Record<string, any>;
 }
 
-async function finalState(sessionId: string): Promise<Record<string, any>> {
-  for (let i = 0; i < 300; i++) {
-    const view = (await (await c.api(`/api/sessions/${sessionId}`)).json()) as Record<string, any>;
-    if (['succeeded', 'failed', 'cancelled', 'expired'].includes(view.status)) return view;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`session ${sessionId} did not end`);
-}
+const finalState = (sessionId: string) => pollFinalState((path) => c.api(path), sessionId);
 
 /** Attaches to the session's supervisor directly, with the credential only the gateway is meant to hold. */
 async function attach(sessionId: string): Promise<TtyClient> {

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { describeInBrowser, useBrowser } from '../../web-terminal/test/helpers/browser.js';
 import { sampleCliPath } from '../src/banner.js';
 import { LocalProcess } from './helpers/local-process.js';
+import { finalState as pollFinalState } from '../../controller/test/helpers/session-polling.js';
 
 /**
  * The README's flow, as a new user does it: `npm start`, the printed curl (with the printed key), the
@@ -24,14 +25,7 @@ async function createSession(body: Record<string, unknown> = {}): Promise<{ sess
   return (await res.json()) as { sessionId: string; terminalUrl: string };
 }
 
-async function finalState(sessionId: string): Promise<{ status: string; exitCode: number | null; failureReason: string | null }> {
-  for (let i = 0; i < 300; i++) {
-    const view = (await (await local.api(`/api/sessions/${sessionId}`)).json()) as { status: string; exitCode: number | null; failureReason: string | null };
-    if (['succeeded', 'failed', 'cancelled', 'expired'].includes(view.status)) return view;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`session ${sessionId} did not end`);
-}
+const finalState = (sessionId: string) => pollFinalState((path) => local.api(path), sessionId);
 
 describeInBrowser('cliscale end to end (local mode, Chromium)', () => {
   const browser = useBrowser();
