@@ -18,7 +18,6 @@ export type TerminalSession = Pick<
 >;
 
 const digest = (value: string) => createHash('sha256').update(value).digest('hex');
-const isActive = (status: SessionRow['status']) => ACTIVE_SESSION_STATUSES.includes(status);
 
 /**
  * Uses a token's jti: one statement, so however many requests (on however many replicas) present the same
@@ -75,4 +74,3 @@ export async function findTerminalSession(db: Knex, id: string): Promise<Termina
     .first('id', 'status', 'runner_host', 'runner_port', 'runner_credential', 'exit_code', 'failure_reason', 'expires_at');
 }
 
-export { isActive };
