@@ -76,6 +76,18 @@ describe('sessions on the Kubernetes backend', () => {
     expect(await finalState(created.sessionId)).toMatchObject({ status: 'failed', exitCode: 7, failureReason: 'the command exited with code 7' });
   });
 
+  it("a failure before the command reaches the session through the pod's termination message", async () => {
+    const res = await c.api('/api/sessions', { method: 'POST', json: { code_url: `${files.url}/missing.tar.gz`, command: 'sh run.sh', install_cmd: '' } });
+    expect(res.status).toBe(201);
+    const { sessionId } = (await res.json()) as { sessionId: string };
+    const ended = await finalState(sessionId);
+    expect(ended).toMatchObject({ status: 'failed', exitCode: 3 });
+    expect(ended.failureReason).toMatch(/^fetch failed: .*404/);
+    // The same text the kubelet put into the pod's status, from the file the Job names.
+    const pod = cluster.store.list('Pod', 'runners').find((p: any) => p.metadata.labels['cliscale.dev/session-id'] === sessionId) as any;
+    expect(pod.status.containerStatuses[0].state.terminated.message).toBe(ended.failureReason);
+  });
+
   it('cancel deletes the Job with background propagation and its pod goes away', async () => {
     const res = await c.api('/api/sessions?wait=ready', { method: 'POST', json: { code_url: `${files.url}/job.tar.gz`, command: 'sleep 300', install_cmd: '' } });
     const { sessionId } = (await res.json()) as { sessionId: string };

@@ -74,6 +74,22 @@ describe('sessions on the local runner', () => {
     expect(existsSync(join(c.dataDir, 'sessions', bad.sessionId, 'supervisor.log'))).toBe(true);
   });
 
+  it("says why a session failed before its command ran: the supervisor's own account, not just its exit code", async () => {
+    const install = await start({ command: 'sh job.sh never 0', install_cmd: 'echo "resolving"; exit 9' }, '');
+    expect(await finalState(install.sessionId)).toMatchObject({
+      status: 'failed',
+      exitCode: 4,
+      failureReason: 'install failed: "echo "resolving"; exit 9" exited with code 9',
+    });
+    const missing = await start({ code_url: join(code, 'no-such-folder'), command: 'sh job.sh never 0' }, '');
+    const fetch = await finalState(missing.sessionId);
+    expect(fetch).toMatchObject({ status: 'failed', exitCode: 3 });
+    expect(fetch.failureReason).toMatch(/^fetch failed: .*no-such-folder/);
+    // COMMAND is a shell program: sh itself starts, and its 127 is the command's own exit code.
+    const notFound = await start({ command: 'no-such-program --flag' }, '');
+    expect(await finalState(notFound.sessionId)).toMatchObject({ status: 'failed', exitCode: 127, failureReason: 'the command exited with code 127' });
+  });
+
   it('passes caller values to the command as data: quotes and $(...) are never evaluated', async () => {
     const marker = join(code, 'pwned');
     const created = await start({ command: 'printf "<%s>\\n" "$EVIL"; sleep 30', env: { EVIL: `'"; touch ${marker}; $(touch ${marker}) \`touch ${marker}\`` } });

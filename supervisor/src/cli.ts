@@ -9,6 +9,7 @@ import { PreparationCancelled } from './prepare/phase-error.js';
 import { runSessionLifecycle } from './session-lifecycle.js';
 import { loadStaticPage } from '@cliscale/web-terminal/static-page';
 import { TerminalSession } from './terminal-session.js';
+import { writeTerminationMessage } from './termination-message.js';
 
 const NAME = 'cliscale-supervisor';
 
@@ -73,6 +74,11 @@ server.listen(config.port, config.host, () => {
     process.stderr.write(`${NAME}: serving "${config.command.display}" at http://${host}:${port}/ (${config.writable ? 'writable' : 'read-only'})\n`);
   }
   session.on('drained', (exit) => shutdown(exit.code));
+  const terminationPath = config.terminationMessagePath;
+  if (terminationPath) {
+    const ended = session;
+    ended.on('ended', (exit) => writeTerminationMessage(terminationPath, { exit, failure: ended.failure, commandStarted: ended.commandStarted }, log));
+  }
   // With --no-exit, a command ended by our forwarded signal must not leave the supervisor serving: it was
   // asked to stop. (Without --no-exit, 'drained' follows once clients have the final output.)
   if (!config.exitOnJob) session.on('ended', (exit) => signals > 0 && shutdown(exit.code));

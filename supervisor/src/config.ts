@@ -29,6 +29,8 @@ export interface SupervisorConfig {
   exitFlushTimeoutMs: number;
   killAfterMs: number;
   logLevel: string;
+  /** Where the session's one-line outcome is written when it ends (Kubernetes' terminationMessagePath). */
+  terminationMessagePath?: string;
   /** The code to fetch and install before the command starts (the command then runs in its directory). */
   code: CodeConfig;
 }
@@ -101,6 +103,7 @@ const VALUE_OPTIONS: ValueOption[] = [
   { flags: '--parse-backlog-bytes <n>', key: 'parseBacklogBytes', env: 'PARSE_BACKLOG_BYTES', description: 'output not yet parsed by the terminal model before the command is paused', default: 32 << 20, parse: integer(1 << 20, 40 << 20) },
   { flags: '--exit-flush-timeout <ms>', key: 'exitFlushTimeout', env: 'EXIT_FLUSH_TIMEOUT_MS', description: 'how long to wait for clients to receive the final output', default: 10_000, parse: integer(0, 600_000) },
   { flags: '--kill-after <ms>', key: 'killAfter', env: 'KILL_AFTER_MS', description: 'after forwarding SIGTERM/SIGINT/SIGHUP, SIGKILL the command if it is still running this much later', default: 10_000, parse: integer(0, 3_600_000) },
+  { flags: '--termination-message-path <file>', key: 'terminationMessagePath', env: 'TERMINATION_MESSAGE_PATH', description: 'file that receives one line saying how the session ended (for the controller)' },
   { flags: '--log-level <level>', key: 'logLevel', env: 'LOG_LEVEL', description: 'log level', default: 'info', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
   ...CODE_VALUE_OPTIONS,
 ];
@@ -225,6 +228,7 @@ function toConfig(program: Command, env: NodeJS.ProcessEnv): SupervisorConfig {
     exitFlushTimeoutMs: o.exitFlushTimeout,
     killAfterMs: o.killAfter,
     logLevel: o.logLevel,
+    ...(o.terminationMessagePath && { terminationMessagePath: resolve(o.terminationMessagePath) }),
     code,
   };
 }

@@ -56,6 +56,8 @@ export class TerminalSession
   failure: { phase: FailingPhase; message: string } | undefined;
   /** Set once the session is over: the command's exit, or the failure's exit code. */
   exit: JobExit | undefined;
+  /** Whether the command itself ran (an exit before that ended the preparation). */
+  commandStarted = false;
   readonly queueLimitBytes: number;
   private readonly mirror: TerminalMirror;
   private readonly clients = new Set<ClientConnection>();
@@ -126,6 +128,7 @@ export class TerminalSession
   startCommand(argv: string[], cwd: string): PtyJob {
     const job = this.runJob(argv, cwd);
     this.phase = 'running';
+    this.commandStarted = true;
     job.on('exit', (exit) => this.end(exit));
     this.log.info({ commandPid: job.pid, command: this.config.command.display }, 'command started');
     return job;

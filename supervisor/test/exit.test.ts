@@ -1,4 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { connectWithCleanup } from './helpers/cleanup.js';
 import { startSupervisor } from './helpers/supervisor-process.js';
 
@@ -88,6 +91,29 @@ describe('signals', () => {
     await client.closed;
     expect(client.exitStatus).toEqual({ exitCode: 130, signal: 'SIGINT' });
     expect((await sup.exited).code).toBe(130);
+  });
+
+  it('writes how the session ended to --termination-message-path (TERMINATION_MESSAGE_PATH), and still exits when it cannot', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cliscale-termination-'));
+    try {
+      const exited = join(dir, 'exited');
+      const three = await startSupervisor(['--termination-message-path', exited, '--', 'sh', '-c', 'exit 3']);
+      expect((await three.exited).code).toBe(3);
+      expect(readFileSync(exited, 'utf8')).toBe('the command exited with code 3');
+
+      const killed = join(dir, 'killed');
+      const sleeper = await startSupervisor(['--', 'sleep', '60'], { env: { TERMINATION_MESSAGE_PATH: killed } });
+      sleeper.proc.kill('SIGINT');
+      expect((await sleeper.exited).code).toBe(130);
+      expect(readFileSync(killed, 'utf8')).toBe('the command was killed by SIGINT');
+
+      // A path that cannot be written is logged; the exit code stays the command's.
+      const unwritable = await startSupervisor(['--termination-message-path', join(dir, 'missing', 'file'), '--', 'sh', '-c', 'exit 4']);
+      expect((await unwritable.exited).code).toBe(4);
+      expect(unwritable.stderr).toContain('could not write the termination message');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('with --no-exit, a signal that ends the command also ends the supervisor (one Ctrl+C is enough)', async () => {

@@ -60,9 +60,10 @@ describe('install', () => {
   it('shows the install output live and a failure line to a connected client; the command never starts (exit 4)', async () => {
     const dir = project('failing', { 'x.txt': '' });
     const codeDir = join(scratch, 'failing-code');
+    const messageFile = join(scratch, 'failing-termination-message');
     const sup = await startSupervisor(
       ['--allow-local-code', '--code-url', dir, '--code-dir', codeDir, '--install-cmd', 'sleep 1; echo "resolving deps"; exit 7', '--', 'touch', 'command-ran'],
-      { env: NPM_OFFLINE },
+      { env: { ...NPM_OFFLINE, TERMINATION_MESSAGE_PATH: messageFile } },
     );
     const client = await connect(sup.wsUrl, { screen: true, init: { columns: 200, rows: 30 } });
     await client.waitForText('resolving deps');
@@ -74,6 +75,8 @@ describe('install', () => {
     expect(closed.code).toBe(1000);
     expect((await sup.exited).code).toBe(4);
     expect(existsSync(join(codeDir, 'command-ran'))).toBe(false);
+    // The same words as the terminal's failure line, for the controller's failure reason.
+    expect(readFileSync(messageFile, 'utf8')).toBe('install failed: "sleep 1; echo "resolving deps"; exit 7" exited with code 7');
   });
 
   it('stops an install that outlives --install-timeout (exit 4)', async () => {
@@ -94,13 +97,17 @@ describe('install', () => {
   });
 
   it('a signal during install stops it and the supervisor exits 128+N', async () => {
-    const sup = await startSupervisor(['--allow-local-code', '--code-url', project('cancel', {}), '--install-cmd', 'echo waiting; sleep 30', '--', 'true']);
+    const messageFile = join(scratch, 'cancel-termination-message');
+    const sup = await startSupervisor([
+      '--allow-local-code', '--code-url', project('cancel', {}), '--install-cmd', 'echo waiting; sleep 30', '--termination-message-path', messageFile, '--', 'true',
+    ]);
     const client = await connect(sup.wsUrl, { screen: true });
     await client.waitForText('waiting');
     sup.proc.kill('SIGTERM');
     await client.closed;
     expect((await client.screenDump()).lines).toContain('✖ cancelled by SIGTERM');
     expect((await sup.exited).code).toBe(143);
+    expect(readFileSync(messageFile, 'utf8')).toBe('cancelled by SIGTERM before the command started');
   });
 });
 

@@ -81,6 +81,11 @@ describe('the runner Job manifest', () => {
     expect(c.ports).toEqual([{ name: 'tty', containerPort: 7681, protocol: 'TCP' }]);
   });
 
+  it("points the supervisor's termination message at the file Kubernetes reads, with the log's tail as fallback", () => {
+    expect(container(job).terminationMessagePath).toBe('/dev/termination-log');
+    expect(container(job).terminationMessagePolicy).toBe('FallbackToLogsOnError');
+  });
+
   it('is ready only when the supervisor answers /healthz, probed every second', () => {
     const probe = container(job).readinessProbe!;
     expect(probe.httpGet).toEqual({ path: '/healthz', port: 'tty' });
@@ -104,6 +109,7 @@ describe('the runner Job manifest', () => {
       HOME: '/workspace/home',
       HOST: '0.0.0.0',
       PORT: '7681',
+      TERMINATION_MESSAGE_PATH: '/dev/termination-log',
       TMPDIR: '/tmp',
       WRITABLE: 'true',
       npm_config_cache: '/workspace/home/.npm',

@@ -49,7 +49,8 @@ describe('a session on the Kubernetes backend', () => {
     await backend.launch(spec);
     const failed = await events.waitFor(spec.sessionId, 'failed');
     expect(failed.exitCode).toBe(3);
-    expect(failed.reason).toBeUndefined();
+    // The supervisor's termination message, copied into the pod's status by the kubelet.
+    expect(failed.reason).toBe('the command exited with code 3');
     expect(events.states(spec.sessionId).at(-1)).toBe('failed');
   });
 

@@ -56,6 +56,15 @@ describe('reading a runner Pod', () => {
     expect(failed?.reason).toBeUndefined();
   });
 
+  it("takes the supervisor's termination message as the reason, without control characters", () => {
+    const state = { terminated: { exitCode: 3, reason: 'Error', message: 'fetch failed: HTTP 404\x1b[31m from https://example.com/x.tgz\n', finishedAt: at(10) } } as unknown as State;
+    expect(eventOf(pod(withContainer(state, { phase: 'Failed' })))).toMatchObject({
+      state: 'failed',
+      exitCode: 3,
+      reason: 'fetch failed: HTTP 404 [31m from https://example.com/x.tgz',
+    });
+  });
+
   it('says out of memory for an OOMKilled container', () => {
     expect(eventOf(pod(withContainer(terminated(137, 'OOMKilled'), { phase: 'Failed' })))).toMatchObject({
       state: 'failed',

@@ -17,6 +17,9 @@ export const phaseLine = (title: string, detail = ''): string => `\x1b[1;36m▸ 
 
 export const infoLine = (text: string): string => `  ${printable(text)}\r\n`;
 
+/** "fetch failed: HTTP 404 ...": the same words in the terminal and in the session's failure reason. */
+export const failureText = (phase: FailingPhase, message: string): string => `${LABELS[phase]} failed: ${message.replace(/[\r\n]+/g, ' ')}`;
+
 export const failureLine = (phase: FailingPhase, message: string): string =>
   `\x1b[1;31m✖ ${LABELS[phase]} failed:\x1b[0m ${printable(message.replace(/[\r\n]+/g, ' '))}\r\n`;
 

@@ -1,5 +1,6 @@
 import type { V1EnvVar, V1Job } from '@kubernetes/client-node';
 import type { RunnerSpec } from '../runner-backend.js';
+import { TERMINATION_MESSAGE_PATH } from '../termination-reason.js';
 import type { KubernetesRunnerConfig } from './kubernetes-config.js';
 import { runnerJobName, runnerLabels } from './runner-labels.js';
 
@@ -24,6 +25,8 @@ export function runnerContractEnv(config: KubernetesRunnerConfig): Record<string
     HOME: `${WORKSPACE_MOUNT_PATH}/home`,
     TMPDIR: TMP_MOUNT_PATH,
     npm_config_cache: `${WORKSPACE_MOUNT_PATH}/home/.npm`,
+    // The supervisor's one-line outcome ("fetch failed: ...") reaches the pod's status through this file.
+    TERMINATION_MESSAGE_PATH,
   };
 }
 
@@ -77,6 +80,9 @@ export function buildRunnerJob(spec: RunnerSpec, config: KubernetesRunnerConfig)
               workingDir: WORKSPACE_MOUNT_PATH,
               ports: [{ name: RUNNER_PORT_NAME, containerPort: config.port, protocol: 'TCP' }],
               env,
+              terminationMessagePath: TERMINATION_MESSAGE_PATH,
+              // A supervisor that died before writing its message leaves the tail of its log instead.
+              terminationMessagePolicy: 'FallbackToLogsOnError',
               resources: { requests: { ...config.resources.requests }, limits: { ...config.resources.limits } },
               readinessProbe: {
                 httpGet: { path: '/healthz', port: RUNNER_PORT_NAME },

@@ -1,5 +1,6 @@
 import type { V1Job, V1Pod } from '@kubernetes/client-node';
 import type { RunnerEvent } from '../runner-backend.js';
+import { terminationReason } from '../termination-reason.js';
 import { runnerJobName, sessionIdOf } from './runner-labels.js';
 
 /**
@@ -67,7 +68,8 @@ export function readRunnerPod(pod: V1Pod, port: number, gone = false): PodReadin
     if (terminated.reason === 'OOMKilled') return reading(withEndpoint({ ...base, state: 'failed', exitCode, reason: OOM_REASON }));
     if (exitCode === 0) return reading(withEndpoint({ ...base, state: 'succeeded', exitCode }));
     const unusual = terminated.reason && terminated.reason !== 'Error' && terminated.reason !== 'Completed';
-    const reason = unusual ? [terminated.reason, terminated.message].filter(Boolean).join(': ') : undefined;
+    // The message is the supervisor's own account ("fetch failed: HTTP 404 ..."), written at exit.
+    const reason = unusual ? [terminated.reason, terminated.message].filter(Boolean).join(': ') : terminationReason(terminated.message);
     return reading(withEndpoint({ ...base, state: 'failed', exitCode, ...(reason ? { reason } : {}) }));
   }
 

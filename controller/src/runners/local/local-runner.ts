@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, open, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
+import { terminationReason } from '../termination-reason.js';
 import { RunnerUnavailableError, type RunnerBackend, type RunnerEvent, type RunnerEventListener, type RunnerSnapshot, type RunnerSpec } from '../runner-backend.js';
 
 export interface LocalRunnerOptions {
@@ -26,6 +27,19 @@ interface LocalRunner {
   stopReason?: 'cancelled' | 'expired';
   deadline: NodeJS.Timeout;
   exited: Promise<void>;
+}
+
+/** The first 4 KiB of a file (as much as Kubernetes keeps of a termination message), or undefined. */
+async function readHead(path: string): Promise<string | undefined> {
+  const file = await open(path, 'r').catch(() => undefined);
+  if (!file) return undefined;
+  try {
+    const buffer = Buffer.alloc(4096);
+    const { bytesRead } = await file.read(buffer, 0, buffer.length, 0);
+    return buffer.subarray(0, bytesRead).toString('utf8');
+  } finally {
+    await file.close();
+  }
 }
 
 function defaultSupervisorBin(): string {
@@ -69,7 +83,17 @@ export function createLocalRunner(o: LocalRunnerOptions): RunnerBackend {
       const dir = resolve(o.dataDir, 'sessions', spec.sessionId);
       await mkdir(dir, { recursive: true, mode: 0o700 });
       const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => INHERITED_ENV.test(k)));
-      const env = { ...inherited, ...spec.env, PORT: '0', HOST: '127.0.0.1', EXIT_ON_JOB: 'true', WRITABLE: 'true', CODE_DIR: join(dir, 'code') };
+      const messageFile = join(dir, 'termination-message');
+      const env = {
+        ...inherited,
+        ...spec.env,
+        PORT: '0',
+        HOST: '127.0.0.1',
+        EXIT_ON_JOB: 'true',
+        WRITABLE: 'true',
+        CODE_DIR: join(dir, 'code'),
+        TERMINATION_MESSAGE_PATH: messageFile,
+      };
       let child: ChildProcess;
       try {
         child = spawn(process.execPath, [bin], { env, cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -109,7 +133,10 @@ export function createLocalRunner(o: LocalRunnerOptions): RunnerBackend {
         if (runner.stopReason === 'expired') emit(runner, { state: 'expired', reason: 'deadline exceeded' });
         else if (runner.stopReason === 'cancelled') emit(runner, { state: 'cancelled', reason: 'runner stopped' });
         else if (code === 0) emit(runner, { state: 'succeeded', exitCode: 0 });
-        else if (code !== null) emit(runner, { state: 'failed', exitCode: code });
+        else if (code !== null) {
+          const reason = terminationReason(await readHead(messageFile));
+          emit(runner, { state: 'failed', exitCode: code, ...(reason && { reason }) });
+        }
         else emit(runner, { state: 'failed', reason: `the supervisor was killed by ${child.signalCode}` });
         // The code is the session's scratch space; the supervisor's log stays for inspection.
         await rm(join(dir, 'code'), { recursive: true, force: true }).catch(() => {});

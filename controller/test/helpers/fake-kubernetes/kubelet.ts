@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { ContainerProcess } from './container-process.js';
 import { containerEnvironment, hostPath, mountVolumes } from './container-volumes.js';
 import { freeLoopbackAddress } from './loopback-address.js';
+import { mountTerminationMessage, terminationMessage } from './termination-message.js';
 import type { ObjectStore, StoreEvent } from './object-store.js';
 import { setCondition, setContainerState, setReady } from './pod-status.js';
 import { ReadinessProber } from './readiness-prober.js';
@@ -113,6 +114,8 @@ export class FakeKubelet {
     if (container.image?.includes(MISSING_IMAGE_MARKER)) return this.failImagePull(runtime, container);
 
     const volumes = mountVolumes(spec, container, runtime.dir);
+    const messageMount = mountTerminationMessage(container, runtime.dir);
+    volumes.push(messageMount);
     const cwd = container.workingDir ? hostPath(container.workingDir, volumes) ?? join(runtime.dir, 'rootfs', container.workingDir) : runtime.dir;
     mkdirSync(cwd, { recursive: true });
     const env = { ...this.options.imageEnv, ...containerEnvironment(container, volumes), HOST: runtime.ip };
@@ -128,17 +131,24 @@ export class FakeKubelet {
       this.update(runtime, (p) => setReady(p.status!, true));
     }
     const { exitCode } = await main.exited;
-    this.onExit(runtime, container, main, exitCode);
+    this.onExit(runtime, container, main, exitCode, terminationMessage(container, messageMount, exitCode, main.logs));
   }
 
-  private onExit(runtime: PodRuntime, container: FakeContainer, main: ContainerProcess, exitCode: number): void {
+  private onExit(runtime: PodRuntime, container: FakeContainer, main: ContainerProcess, exitCode: number, message: string | undefined): void {
     runtime.exited = true;
     runtime.prober?.stop();
     for (const timer of runtime.timers) clearTimeout(timer);
     const reason = runtime.killedFor === 'OOMKilled' ? 'OOMKilled' : exitCode === 0 ? 'Completed' : 'Error';
     this.update(runtime, (p) => {
       const status = p.status!;
-      const terminated = { exitCode, reason, startedAt: kubeTime(main.startedAt), finishedAt: kubeTime(), containerID: `containerd://${main.id}` };
+      const terminated = {
+        exitCode,
+        reason,
+        ...(message !== undefined && { message }),
+        startedAt: kubeTime(main.startedAt),
+        finishedAt: kubeTime(),
+        containerID: `containerd://${main.id}`,
+      };
       setContainerState(status, container, { terminated }, { ready: false, started: false }, main.id);
       setReady(status, false, 'PodCompleted');
       status.phase = exitCode === 0 && !runtime.killedFor ? 'Succeeded' : 'Failed';
