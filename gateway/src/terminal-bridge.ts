@@ -26,7 +26,8 @@ export interface BridgeContext {
 
 const INIT_TIMEOUT_MS = 10_000;
 const MAX_QUEUED_BEFORE_UPSTREAM = 64;
-const notice = (text: string) => encodeOutput(`\r\n\x1b[2m[cliscale] ${text}\x1b[0m\r\n`);
+// Text from the database (a failure reason) must not drive the browser's terminal: control characters go.
+const notice = (text: string) => encodeOutput(`\r\n\x1b[2m[cliscale] ${text.replace(/[\x00-\x1f\x7f-\x9f]/g, ' ')}\x1b[0m\r\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -160,8 +161,9 @@ export class TerminalBridge {
   }
 
   private announceEnd(session: TerminalSession): void {
-    const how = session.exit_code !== null ? `exit code ${session.exit_code}` : (session.failure_reason ?? session.status);
-    this.send(notice(`the session has ended: ${session.status} (${how})`));
+    // The runner is gone, so this line is all the page will show: the supervisor's own account when known.
+    const how = session.failure_reason ? `: ${session.failure_reason}` : session.exit_code !== null ? ` (exit code ${session.exit_code})` : '';
+    this.send(notice(`the session has ended: ${session.status}${how}`));
     if (session.exit_code !== null && asksForExitStatus(this.init!)) {
       this.send(encodeExitStatus({ exitCode: session.exit_code, signal: null }));
     }

@@ -163,7 +163,7 @@ describe('the terminal through the gateway', () => {
     }
   });
 
-  it('a page reconnecting to a session that has ended is told how it ended, with the exit code', async () => {
+  it('a page reconnecting to a session that has ended is told how it ended, in the runner\'s words, with the exit code', async () => {
     const s = await session('sleep 1; exit 5');
     const visit = await fetch(`${g.url}/ws/${s.sessionId}?token=${s.token}`, { redirect: 'manual' });
     const cookie = visit.headers.get('set-cookie')!.split(';')[0]!;
@@ -174,7 +174,7 @@ describe('the terminal through the gateway', () => {
     clients.push(client);
     const closed = await client.closed;
     expect(closed.code).toBe(1000);
-    expect(client.text()).toContain('the session has ended: failed (exit code 5)');
+    expect(client.text()).toContain('the session has ended: failed: the command exited with code 5');
     expect(client.exitStatus).toEqual({ exitCode: 5, signal: null });
   });
 });
