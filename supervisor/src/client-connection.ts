@@ -11,25 +11,16 @@ import {
   type TerminalSize,
 } from '@cliscale/protocol';
 import type { Logger } from 'pino';
-import type { Snapshot } from './terminal-mirror.js';
+import { chunked, LiveQueue } from './live-queue.js';
+import type { Snapshot, SnapshotKind } from './terminal-mirror.js';
 
-/** Largest OUTPUT message we build when several small pty chunks are waiting. */
-const MAX_MESSAGE_PAYLOAD = 64 * 1024;
 /** Bytes handed to the socket but not yet flushed to the kernel. Beyond this, output waits in our queue. */
 const MAX_INFLIGHT = 512 * 1024;
-
-/** Replay data split into OUTPUT messages of at most MAX_MESSAGE_PAYLOAD bytes (views, not copies). */
-function chunked(data: Uint8Array): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  for (let at = 0; at < data.byteLength; at += MAX_MESSAGE_PAYLOAD) out.push(data.subarray(at, at + MAX_MESSAGE_PAYLOAD));
-  return out;
-}
-
-/** A live chunk and the stream offset just after it. */
-interface Queued {
-  bytes: Uint8Array;
-  end: number;
-}
+/**
+ * A client that fell behind catches up on the current screen; its scrollback is replayed once it has kept
+ * up (no overflow, a short queue) for this long. A flood thus costs it history for a while, never the view.
+ */
+const HISTORY_REPLAY_QUIET_MS = 1000;
 
 /** What a client needs from the terminal session it is attached to. */
 export interface SessionForClient {
@@ -40,7 +31,7 @@ export interface SessionForClient {
   /** Title and preferences messages, sent right after a valid init, as ttyd does. */
   greeting(): Uint8Array[];
   /** The terminal as of some offset at or after every byte pushed so far; bytes up to it must be skipped. */
-  snapshot(): Promise<Snapshot>;
+  snapshot(kind: SnapshotKind): Promise<Snapshot>;
   /** Set when the command has ended and all its output has been pushed. */
   readonly exitStatus: ExitStatus | undefined;
   input(client: ClientConnection, data: Uint8Array): void;
@@ -51,8 +42,9 @@ export interface SessionForClient {
 /**
  * One WebSocket client. Output reaches it as: replay (a snapshot of the terminal), then every live byte
  * after the snapshot's offset, with no gap and no duplicate. Its queue is bounded: a client that falls
- * too far behind drops its queue and is brought back by a fresh replay once its socket drains, so it never
- * grows memory or slows the command or the other clients.
+ * too far behind drops its queue and is brought back by a replay of the current screen once its socket
+ * drains, and by a complete replay once it keeps up again, so it never grows memory or slows the command or
+ * the other clients, and always shows where the command is.
  */
 export class ClientConnection {
   readonly id: number;
@@ -64,13 +56,16 @@ export class ClientConnection {
   private paused = false;
   /** Replay chunks to send before the live queue. */
   private front: Uint8Array[] = [];
-  private queue: Queued[] = [];
-  private queuedBytes = 0;
+  private readonly queue = new LiveQueue();
   private inflight = 0;
   /** A snapshot request is outstanding; live bytes after its offset are queued meanwhile. */
   private syncing = false;
-  /** Queue overflowed: live bytes are dropped until a fresh replay can be sent. */
-  private needsResync = false;
+  /** A replay is due (queue overflowed, or history to restore): live bytes are dropped until it is taken. */
+  private pendingResync: SnapshotKind | undefined;
+  /** The client was last brought back by a screen-only replay: its scrollback is not the terminal's. */
+  private historyStale = false;
+  private lastOverflowAt = 0;
+  private historyTimer: NodeJS.Timeout | undefined;
   private syncGeneration = 0;
   private finishing = false;
   private closed = false;
@@ -94,13 +89,12 @@ export class ClientConnection {
 
   /** A live chunk of output ending at stream offset `end`. Called for every chunk, in order. */
   pushLive(chunk: Uint8Array, end: number): void {
-    if (!this.isLive || this.needsResync) return;
-    if (this.queuedBytes + chunk.byteLength > this.session.queueLimitBytes) {
+    if (!this.isLive || this.pendingResync) return;
+    if (this.queue.bytes + chunk.byteLength > this.session.queueLimitBytes) {
       this.overflow();
       return;
     }
-    this.queue.push({ bytes: chunk, end });
-    this.queuedBytes += chunk.byteLength;
+    this.queue.push(chunk, end);
     this.pump();
   }
 
@@ -152,7 +146,7 @@ export class ClientConnection {
       for (const m of this.session.greeting()) this.send(m);
       // After the command has ended a client still gets the final screen, then the status and the close.
       if (this.session.exitStatus) this.finishing = true;
-      this.startSync();
+      this.startSync('full');
       return;
     }
     if (!this.initialized) {
@@ -182,12 +176,13 @@ export class ClientConnection {
     }
   }
 
-  private startSync(): void {
-    this.needsResync = false;
+  private startSync(kind: SnapshotKind): void {
+    this.pendingResync = undefined;
     this.syncing = true;
     this.front = [];
-    this.queue = [];
-    this.queuedBytes = 0;
+    this.queue.clear();
+    if (kind === 'full') this.historyStale = false;
+    else this.scheduleHistoryReplay();
     const generation = ++this.syncGeneration;
     const current = () => generation === this.syncGeneration && !this.closed;
     const failed = (err: Error) => {
@@ -195,9 +190,9 @@ export class ClientConnection {
       this.session.log.error({ client: this.id, err: err.message }, 'replay failed');
       this.close(CloseCode.INTERNAL_ERROR, 'replay failed');
     };
-    this.session.snapshot().then((snapshot) => {
+    this.session.snapshot(kind).then((snapshot) => {
       if (!current()) return;
-      this.skipQueuedThrough(snapshot.offset);
+      this.queue.skipThrough(snapshot.offset);
       if (snapshot.screen) {
         // A large history takes a while to serialize: show the current screen now. Live bytes wait in the
         // (bounded) queue until the complete replay, which starts with a reset, replaces it.
@@ -213,50 +208,50 @@ export class ClientConnection {
     }, failed);
   }
 
-  /** Live bytes up to `offset` are already in the replay. */
-  private skipQueuedThrough(offset: number): void {
-    while (this.queue.length > 0) {
-      const head = this.queue[0]!;
-      if (head.end <= offset) {
-        this.queue.shift();
-        this.queuedBytes -= head.bytes.byteLength;
-        continue;
-      }
-      const start = head.end - head.bytes.byteLength;
-      if (start < offset) {
-        head.bytes = head.bytes.subarray(offset - start);
-        this.queuedBytes -= offset - start;
-      }
-      break;
-    }
-  }
-
   private overflow(): void {
     this.resyncs++;
-    this.session.log.info({ client: this.id, queued: this.queuedBytes }, 'client fell behind; it will get a fresh replay');
-    this.needsResync = true;
-    this.syncGeneration++; // any replay in flight is stale now
-    this.syncing = false;
-    this.front = [];
-    this.queue = [];
-    this.queuedBytes = 0;
+    this.session.log.info({ client: this.id, queued: this.queue.bytes }, 'client fell behind; it will get a fresh replay');
+    // Live bytes are dropped from here on. A replay already on its way is kept: it is the terminal as of its
+    // own offset, so the client still sees a whole, current picture; the next replay follows once it is out.
+    // (Restarting it instead starved a client for as long as a flood lasted: every request went stale
+    // before the model reached its offset, and nothing was ever sent.)
+    this.pendingResync = 'screen';
+    this.historyStale = true;
+    this.lastOverflowAt = Date.now();
+    this.queue.clear();
     this.pump();
+  }
+
+  /** Once the client keeps up again, its scrollback comes back with a complete replay. */
+  private scheduleHistoryReplay(): void {
+    clearTimeout(this.historyTimer);
+    this.historyTimer = setTimeout(() => {
+      if (this.closed || !this.historyStale) return;
+      const keepingUp = Date.now() - this.lastOverflowAt >= HISTORY_REPLAY_QUIET_MS && this.queue.bytes < this.session.queueLimitBytes / 4;
+      if (!keepingUp || this.syncing || this.pendingResync) return this.scheduleHistoryReplay();
+      this.pendingResync = 'full';
+      this.pump();
+    }, HISTORY_REPLAY_QUIET_MS);
+    this.historyTimer.unref();
   }
 
   private pump(): void {
     if (this.closed) return;
-    if (this.needsResync) {
-      // Wait until the socket has drained: a replay requested earlier would be stale by the time it is sent.
-      if (this.inflight === 0 && !this.paused) this.startSync();
-      return;
-    }
     while (!this.paused && this.inflight < MAX_INFLIGHT) {
-      // While syncing only the replay goes out; live bytes wait for the complete replay.
-      const payload = this.syncing ? this.front.shift() : this.nextPayload();
+      // While syncing or behind, only the replay goes out; live bytes wait for the complete replay.
+      const payload = this.syncing || this.pendingResync ? this.front.shift() : this.nextPayload();
       if (!payload) break;
       this.sendOutput(payload);
     }
-    if (this.finishing && !this.syncing && this.inflight === 0 && this.front.length === 0 && this.queue.length === 0) {
+    const drained = !this.syncing && this.inflight === 0 && this.front.length === 0;
+    // The command has ended: a client shown only the screen gets the whole terminal before the end.
+    if (this.finishing && drained && this.historyStale && !this.pendingResync) this.pendingResync = 'full';
+    if (this.pendingResync) {
+      // One replay at a time, requested once the socket has drained: an earlier one would be stale when sent.
+      if (drained && !this.paused) this.startSync(this.pendingResync);
+      return;
+    }
+    if (this.finishing && drained && this.queue.empty) {
       const status = this.session.exitStatus;
       if (status && this.wantsExitStatus) this.send(encodeExitStatus(status));
       this.ws.close(CloseCode.NORMAL, 'command ended');
@@ -265,28 +260,7 @@ export class ClientConnection {
   }
 
   private nextPayload(): Uint8Array | undefined {
-    const first = this.front.shift();
-    if (first) return first;
-    const head = this.queue.shift()?.bytes;
-    if (!head) return undefined;
-    this.queuedBytes -= head.byteLength;
-    // Coalesce small chunks (a busy pty yields many) into one message: fewer frames, same bytes.
-    const parts = [head];
-    let size = head.byteLength;
-    while (this.queue.length > 0 && size + this.queue[0]!.bytes.byteLength <= MAX_MESSAGE_PAYLOAD) {
-      const next = this.queue.shift()!.bytes;
-      this.queuedBytes -= next.byteLength;
-      parts.push(next);
-      size += next.byteLength;
-    }
-    if (parts.length === 1) return head;
-    const merged = new Uint8Array(size);
-    let at = 0;
-    for (const p of parts) {
-      merged.set(p, at);
-      at += p.byteLength;
-    }
-    return merged;
+    return this.front.shift() ?? this.queue.take();
   }
 
   private sendOutput(payload: Uint8Array): void {
@@ -306,9 +280,9 @@ export class ClientConnection {
 
   private onClose(): void {
     this.closed = true;
+    clearTimeout(this.historyTimer);
     this.front = [];
-    this.queue = [];
-    this.queuedBytes = 0;
+    this.queue.clear();
     this.session.detach(this);
   }
 }

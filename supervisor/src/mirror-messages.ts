@@ -4,7 +4,8 @@ import type { ScreenDump } from './headless-screen.js';
 export type ToMirror =
   | { t: 'data'; bytes: Uint8Array }
   | { t: 'resize'; columns: number; rows: number }
-  | { t: 'snapshot'; id: number }
+  /** `screenOnly`: the current screen without scrollback, for a client catching up with a flood. */
+  | { t: 'snapshot'; id: number; screenOnly: boolean }
   | { t: 'dump'; id: number; maxLines: number };
 
 export type FromMirror =

@@ -55,6 +55,7 @@ port.on('message', (msg: ToMirror) => {
       // Serialized inside the barrier callback: exactly the bytes sent before the request, none after.
       // Both parts of a large replay come from the same barrier, so they describe the same offset.
       screen.barrier(() => {
+        if (msg.screenOnly) return sendSnapshot(msg.id, screen.serialize(true), true);
         const large = screen.historyLines > PREVIEW_ABOVE_LINES;
         if (large) sendSnapshot(msg.id, screen.serialize(true), false);
         sendSnapshot(msg.id, screen.serialize(), true);

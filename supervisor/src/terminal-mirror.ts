@@ -4,6 +4,12 @@ import type { ScreenDump } from './headless-screen.js';
 import type { FromMirror, MirrorInit, ToMirror } from './mirror-messages.js';
 import { StreamBoundary } from './stream-boundary.js';
 
+/**
+ * What a replay holds: everything (scrollback, screen, cursor, modes, colours), or only the screen (a client
+ * that fell behind a flood catches up on that, cheaply; its history follows once output calms down).
+ */
+export type SnapshotKind = 'full' | 'screen';
+
 /** The terminal as of byte `offset` of the output stream, as escape sequences for a blank terminal. */
 export interface Snapshot {
   offset: number;
@@ -66,11 +72,11 @@ export class TerminalMirror extends EventEmitter<{ 'backlog-high': []; 'backlog-
   private nextId = 1;
   private readonly dumps = new Map<number, Deferred<ScreenDump>>();
   private readonly snapshots = new Map<number, PendingSnapshot>();
-  /** Clients that connect at the same moment share one serialization. */
-  private cachedSnapshot?: { received: number; promise: Promise<Snapshot> };
+  /** Clients that connect at the same moment share one serialization (per kind). */
+  private readonly cachedSnapshots = new Map<SnapshotKind, { received: number; promise: Promise<Snapshot> }>();
   private readonly boundary = new StreamBoundary();
   /** Snapshot requests waiting for the stream to reach a boundary. */
-  private deferred: Array<(snapshot: Promise<Snapshot>) => void> = [];
+  private deferred: Array<{ kind: SnapshotKind; resolve: (snapshot: Promise<Snapshot>) => void }> = [];
   private deferredTimer?: NodeJS.Timeout;
   private failed?: Error;
   private readonly worker: Worker;
@@ -107,17 +113,17 @@ export class TerminalMirror extends EventEmitter<{ 'backlog-high': []; 'backlog-
 
   resize(columns: number, rows: number): void {
     this.post({ t: 'resize', columns, rows });
-    this.cachedSnapshot = undefined;
+    this.cachedSnapshots.clear();
   }
 
   /**
    * The terminal as of the first instruction boundary at or after every byte pushed so far. Bytes up to
    * its `offset` are in it; callers must send only what follows.
    */
-  snapshot(): Promise<Snapshot> {
-    if (this.boundary.atBoundary) return this.snapshotNow();
+  snapshot(kind: SnapshotKind = 'full'): Promise<Snapshot> {
+    if (this.boundary.atBoundary) return this.snapshotNow(kind);
     return new Promise((resolve) => {
-      this.deferred.push(resolve);
+      this.deferred.push({ kind, resolve });
       this.deferredTimer ??= setTimeout(() => this.releaseDeferred(), BOUNDARY_WAIT_MS);
     });
   }
@@ -142,21 +148,21 @@ export class TerminalMirror extends EventEmitter<{ 'backlog-high': []; 'backlog-
     this.deferredTimer = undefined;
     const waiting = this.deferred;
     this.deferred = [];
-    const snapshot = this.snapshotNow();
-    for (const resolve of waiting) resolve(snapshot);
+    for (const { kind, resolve } of waiting) resolve(this.snapshotNow(kind));
   }
 
-  private snapshotNow(): Promise<Snapshot> {
-    if (this.cachedSnapshot?.received === this.received) return this.cachedSnapshot.promise;
+  private snapshotNow(kind: SnapshotKind): Promise<Snapshot> {
+    const cached = this.cachedSnapshots.get(kind);
+    if (cached?.received === this.received) return cached.promise;
     if (this.failed) return Promise.reject(this.failed);
     const id = this.nextId++;
     const pending: PendingSnapshot = { offset: this.received, first: deferred(), complete: deferred() };
     this.snapshots.set(id, pending);
-    this.post({ t: 'snapshot', id });
+    this.post({ t: 'snapshot', id, screenOnly: kind === 'screen' });
     const promise = pending.first.promise;
-    this.cachedSnapshot = { received: pending.offset, promise };
+    this.cachedSnapshots.set(kind, { received: pending.offset, promise });
     promise.catch(() => {
-      if (this.cachedSnapshot?.promise === promise) this.cachedSnapshot = undefined;
+      if (this.cachedSnapshots.get(kind)?.promise === promise) this.cachedSnapshots.delete(kind);
     });
     return promise;
   }

@@ -15,7 +15,7 @@ import { credentialMatches } from './credential.js';
 import { PtyJob, type JobExit } from './pty-job.js';
 import type { FailingPhase, Phase } from './prepare/phase-error.js';
 import { failureLine } from './prepare/terminal-lines.js';
-import { TerminalMirror, type Snapshot } from './terminal-mirror.js';
+import { TerminalMirror, type Snapshot, type SnapshotKind } from './terminal-mirror.js';
 import type { ScreenDump } from './headless-screen.js';
 
 export interface SessionStatus {
@@ -170,8 +170,8 @@ export class TerminalSession
     return this.greetingMessages;
   }
 
-  snapshot(): Promise<Snapshot> {
-    return this.mirror.snapshot();
+  snapshot(kind?: SnapshotKind): Promise<Snapshot> {
+    return this.mirror.snapshot(kind);
   }
 
   input(_client: ClientConnection, data: Uint8Array): void {

@@ -75,6 +75,47 @@ describe('flow control', () => {
     expect(sup.stderr).toMatch(/client fell behind; it will get a fresh replay/);
   });
 
+  it('a client slower than a sustained flood keeps seeing it advance, and gets its whole history back once it keeps up', async () => {
+    const sup = await startSupervisor(['-W', '--client-queue-bytes', String(1 << 20), '--', 'sh', '-c', 'stty -echo; read _; seq 1 3000000; echo SLOW-END; sleep 60']);
+    const slow = await connect(sup.wsUrl, { keepOutput: false, screen: true });
+    await slow.until(() => slow.outputBytes > 0);
+    // Reads 50 ms out of every 500: far slower than the flood, yet alive (it answers pings when it reads).
+    let reading: NodeJS.Timeout | undefined;
+    const throttle = setInterval(() => {
+      socketOf(slow).resume();
+      reading = setTimeout(() => socketOf(slow).pause(), 50);
+    }, 500);
+    const seen = new Set<number>();
+    try {
+      slow.type('\r');
+      const deadline = Date.now() + 120_000;
+      while (!slow.tail.includes('SLOW-END') && Date.now() < deadline) {
+        const last = (await slow.screenDump()).lines.filter((l) => /^\d+$/.test(l)).at(-1);
+        if (last) seen.add(Number(last));
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    } finally {
+      clearInterval(throttle);
+      clearTimeout(reading);
+      socketOf(slow).resume();
+    }
+    expect(slow.tail).toContain('SLOW-END');
+    expect(sup.stderr).toMatch(/client fell behind/);
+    // Replays of the current screen while the flood went on: the client saw it advance, not a frozen screen.
+    // (Restarting every replay that went stale, as before, sent nothing until the flood ended.)
+    expect([...seen].filter((n) => n > 1 && n < 3_000_000).length).toBeGreaterThanOrEqual(2);
+    // Keeping up again, it gets a complete replay: scrollback and screen equal the supervisor's.
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const [view, server] = await Promise.all([slow.screenDump(), supervisorScreen(sup.baseUrl)]);
+      if (view.scrollbackLines === server.scrollbackLines && view.lines.join('\n') === server.lines.join('\n')) break;
+      if (Date.now() > deadline) {
+        throw new Error(`no complete replay: client has ${view.scrollbackLines} lines of history, the supervisor ${server.scrollbackLines}`);
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }, 180_000);
+
   it('honours PAUSE for that client only, and RESUME brings it up to date', async () => {
     const sup = await startSupervisor(['-W', '--', 'sh', '-c', 'stty -echo; read _; seq 1 30000; echo PAUSE-END; sleep 60']);
     const paused = await connect(sup.wsUrl, { screen: true });
