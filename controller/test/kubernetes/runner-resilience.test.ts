@@ -166,6 +166,9 @@ describe('the Pod watch', () => {
     fixture.cluster.api.setDown(true);
     await new Promise((r) => setTimeout(r, 200));
     await backend.close();
+    // A request sent just before close() may reach the server a moment later; it is answered while the API
+    // is still down. A backend that kept retrying would send more within its 100-400 ms backoff.
+    await new Promise((r) => setTimeout(r, 300));
     fixture.cluster.api.setDown(false);
     const mark = fixture.cluster.api.requests.length;
     const spec = commandSession('exit 0');
