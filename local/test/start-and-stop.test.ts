@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { sampleCliPath } from '../src/banner.js';
 import { LocalProcess } from './helpers/local-process.js';
 
-/** Processes whose command line mentions `needle` (PostgreSQL's -D, a supervisor's session folder). */
+/** Processes whose command line mentions `needle` (PostgreSQL's -D; a sleep of a duration no other test uses). */
 function processesMentioning(needle: string): string[] {
   try {
     return execFileSync('pgrep', ['-af', needle], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
@@ -12,9 +12,15 @@ function processesMentioning(needle: string): string[] {
   }
 }
 
+async function until(condition: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+}
+
 let local: LocalProcess | undefined;
 afterAll(async () => {
-  await local?.stop('SIGKILL');
+  // Ctrl+C (SIGKILL after 20 s): a SIGKILL alone would leave PostgreSQL running.
+  await local?.stop();
 });
 
 describe('npm start', () => {
@@ -27,7 +33,7 @@ describe('npm start', () => {
     expect(local.stdout).toContain(`"code_url":"`);
     expect((await fetch(`${local.url}/.well-known/jwks.json`)).status).toBe(200);
     expect((await fetch(`${local.url}/ws/assets/client.js`)).status).toBe(200);
-    const res = await local.api('/api/sessions?wait=ready', { method: 'POST', json: { code_url: sampleCliPath(), command: 'sleep 300', install_cmd: '' } });
+    const res = await local.api('/api/sessions?wait=ready', { method: 'POST', json: { code_url: sampleCliPath(), command: 'sleep 317', install_cmd: '' } });
     expect(res.status).toBe(201);
     const { terminalUrl } = (await res.json()) as { terminalUrl: string };
     expect(terminalUrl.startsWith(`${local.url}/ws/`)).toBe(true);
@@ -39,6 +45,30 @@ describe('npm start', () => {
     expect(exit).toEqual({ code: 0, signal: null });
     expect(local.stdout).toContain('cliscale: stopped');
     expect(processesMentioning(`postgres -D ${local.dataDir}`)).toEqual([]);
-    expect(processesMentioning('sleep 300')).toEqual([]);
+    expect(processesMentioning('sleep 317')).toEqual([]);
+  });
+
+  it('killed outright (SIGKILL), it leaves no session running: each supervisor stops when its pipe closes', async () => {
+    local = await LocalProcess.start();
+    const postgres = processesMentioning(`postgres -D ${local.dataDir}`);
+    try {
+      const res = await local.api('/api/sessions?wait=ready', { method: 'POST', json: { code_url: sampleCliPath(), command: 'sleep 318', install_cmd: '' } });
+      expect(res.status).toBe(201);
+      // Reachable comes first; the command starts once the code is copied.
+      await until(() => processesMentioning('sleep 318').length > 0, 10_000);
+      expect(processesMentioning('sleep 318').length).toBeGreaterThan(0);
+      await local.stop('SIGKILL');
+      await until(() => processesMentioning('sleep 318').length === 0, 20_000);
+      expect(processesMentioning('sleep 318')).toEqual([]);
+    } finally {
+      // PostgreSQL outlives a SIGKILLed owner by design (the next start stops it); this test stops it itself.
+      for (const line of postgres) {
+        try {
+          process.kill(Number(line.split(' ')[0]), 'SIGINT');
+        } catch {
+          // already gone
+        }
+      }
+    }
   });
 });

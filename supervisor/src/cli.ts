@@ -46,7 +46,11 @@ config.code.dir ??= temporaryCodeDir;
 // may come with it, so the check waits for the "starting" step (same exit code, printed in the terminal).
 if (!config.code.url && !findExecutable(config.command.argv[0]!, config.cwd)) fail(`command not found: ${config.command.argv[0]}`, 127);
 
-const log = pino({ name: NAME, level: config.logLevel }, pino.destination({ fd: 2, sync: true }));
+const logDestination = pino.destination({ fd: 2, sync: true });
+// stderr may be a pipe to a parent that is gone (see --exit-with-stdin): logs are lost then, but the
+// supervisor must go on stopping its command rather than die of an EPIPE.
+logDestination.on('error', () => {});
+const log = pino({ name: NAME, level: config.logLevel }, logDestination);
 let session: TerminalSession | undefined;
 const cancelPreparation = new AbortController();
 const server = createSupervisorServer({
@@ -118,3 +122,16 @@ function onSignal(sig: NodeJS.Signals): void {
   }
 }
 for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(sig, () => onSignal(sig));
+
+// A parent that is killed (SIGKILL: no chance to stop its children) closes this pipe: hang up, as a terminal
+// that goes away would, rather than leave the command running with nobody to stop it.
+if (config.exitWithStdin) {
+  let hungUp = false;
+  const hangUp = () => {
+    if (hungUp) return;
+    hungUp = true;
+    onSignal('SIGHUP');
+    log.warn('standard input closed: the parent is gone; stopping');
+  };
+  process.stdin.on('data', () => {}).on('end', hangUp).on('close', hangUp).on('error', hangUp);
+}

@@ -22,6 +22,8 @@ export interface SupervisorConfig {
   rows: number;
   clientOptions: Record<string, unknown>;
   checkOrigin: boolean;
+  /** Standard input is a pipe from a parent process: its end means the parent is gone. */
+  exitWithStdin: boolean;
   pingIntervalMs: number;
   maxMessageBytes: number;
   clientQueueBytes: number;
@@ -113,6 +115,7 @@ const SWITCHES = [
   { flags: '-W, --writable', key: 'writable', env: 'WRITABLE', description: 'accept input from clients (default: read-only, like ttyd)', flagValue: true, default: false },
   { flags: '--no-exit', key: 'exit', env: 'EXIT_ON_JOB', description: 'keep serving the final screen after the command ends', flagValue: false, default: true },
   { flags: '-O, --check-origin', key: 'checkOrigin', env: 'CHECK_ORIGIN', description: 'refuse WebSocket upgrades whose Origin is not the Host', flagValue: true, default: false },
+  { flags: '--exit-with-stdin', key: 'exitWithStdin', env: 'EXIT_WITH_STDIN', description: 'stop as on SIGHUP when standard input closes (a parent that dies takes the supervisor with it)', flagValue: true, default: false },
   ...CODE_SWITCHES,
 ];
 
@@ -221,6 +224,7 @@ function toConfig(program: Command, env: NodeJS.ProcessEnv): SupervisorConfig {
     rows: o.size.rows,
     clientOptions: (o.clientOption as Record<string, unknown> | undefined) ?? {},
     checkOrigin: o.checkOrigin,
+    exitWithStdin: o.exitWithStdin,
     pingIntervalMs: o.pingInterval * 1000,
     maxMessageBytes: o.maxMessageBytes,
     clientQueueBytes: o.clientQueueBytes,

@@ -116,6 +116,17 @@ describe('signals', () => {
     }
   });
 
+  it('with --exit-with-stdin, stops as on SIGHUP when its parent goes away (standard input closes)', async () => {
+    const sup = await startSupervisor(['--exit-with-stdin', '--', 'sleep', '60'], { stdinPipe: true });
+    const client = await connect(sup.wsUrl);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(sup.proc.exitCode).toBeNull();
+    sup.proc.stdin!.end();
+    expect((await sup.exited).code).toBe(129);
+    expect(client.exitStatus).toEqual({ exitCode: 129, signal: 'SIGHUP' });
+    expect(sup.stderr).toContain('standard input closed');
+  });
+
   it('with --no-exit, a signal that ends the command also ends the supervisor (one Ctrl+C is enough)', async () => {
     const sup = await startSupervisor(['--no-exit', '--', 'sleep', '60']);
     await new Promise((r) => setTimeout(r, 100));

@@ -87,11 +87,11 @@ const started = new Set<SupervisorProcess>();
 /** Starts `cliscale-supervisor ARGS` and resolves once it listens. */
 export async function startSupervisor(
   args: string[],
-  options: { env?: NodeJS.ProcessEnv; waitForListen?: boolean } = {},
+  options: { env?: NodeJS.ProcessEnv; waitForListen?: boolean; stdinPipe?: boolean } = {},
 ): Promise<SupervisorProcess> {
   const proc = spawn(process.execPath, [SUPERVISOR_BIN, '--port', '0', '--host', '127.0.0.1', ...args], {
     env: { ...process.env, LOG_LEVEL: 'info', ...options.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [options.stdinPipe ? 'pipe' : 'ignore', 'pipe', 'pipe'],
   });
   const sup = new SupervisorProcess(proc);
   started.add(sup);

@@ -93,13 +93,17 @@ export function createLocalRunner(o: LocalRunnerOptions): RunnerBackend {
         WRITABLE: 'true',
         CODE_DIR: join(dir, 'code'),
         TERMINATION_MESSAGE_PATH: messageFile,
+        // Its stdin is a pipe from this process: if the controller is killed outright, the supervisor and its
+        // command stop instead of running on unowned.
+        EXIT_WITH_STDIN: 'true',
       };
       let child: ChildProcess;
       try {
-        child = spawn(process.execPath, [bin], { env, cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+        child = spawn(process.execPath, [bin], { env, cwd: dir, stdio: ['pipe', 'ignore', 'pipe'] });
       } catch (err) {
         throw new RunnerUnavailableError(`could not start the supervisor: ${(err as Error).message}`);
       }
+      child.stdin!.on('error', () => {}); // never written to; only its closing matters
       const log = createWriteStream(join(dir, 'supervisor.log'), { mode: 0o600 });
       const runner: LocalRunner = {
         child,
