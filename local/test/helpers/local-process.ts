@@ -4,6 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+/** After a SIGKILL, its supervisors may still be writing into the folder while they stop: retry ENOTEMPTY. */
+const RM_OPTIONS = { recursive: true, force: true, maxRetries: 20, retryDelay: 100 } as const;
+
 export const LOCAL_MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
 
 /** `npm start` as a user runs it (the built local/dist/main.js), in a fresh data directory, on a free port. */
@@ -31,7 +34,7 @@ export class LocalProcess {
     });
     const local = new LocalProcess(proc, dataDir);
     await new Promise<void>((resolve, reject) => {
-      void local.exited.then(() => rm(dataDir, { recursive: true, force: true }).catch(() => undefined));
+      void local.exited.then(() => rm(dataDir, RM_OPTIONS).catch(() => undefined));
       const check = () => {
         const running = /cliscale is running at (http:\/\/\S+)/.exec(local.stdout);
         const key = /API key: (\S+)/.exec(local.stdout);
@@ -60,7 +63,7 @@ export class LocalProcess {
     const timer = setTimeout(() => this.proc.kill('SIGKILL'), 20_000);
     const result = await this.exited;
     clearTimeout(timer);
-    await rm(this.dataDir, { recursive: true, force: true });
+    await rm(this.dataDir, RM_OPTIONS);
     return result;
   }
 }
