@@ -136,7 +136,7 @@ describe('.dockerignore', () => {
   });
 
   it('lets through what npm ci and the builds read: the lockfile, every workspace manifest and its sources', () => {
-    const needed = ['package.json', 'package-lock.json', ...rootPackage.workspaces.flatMap((w) => [`${w}/package.json`, `${w}/build.mjs`, `${w}/src`])];
+    const needed = ['package.json', 'package-lock.json', 'bundle-node.mjs', ...rootPackage.workspaces.flatMap((w) => [`${w}/package.json`, `${w}/build.mjs`, `${w}/src`])];
     for (const file of needed.filter((f) => existsSync(path.join(REPO_DIR, f)))) {
       expect({ file, ignored: isIgnored(ignore, file) }).toEqual({ file, ignored: false });
     }
