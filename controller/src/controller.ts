@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listen } from './http/listen.js';
 import type { Knex } from 'knex';
 import { pino, type Logger } from 'pino';
 import { migrateToLatest, openDatabase, pendingMigrations, startEmbeddedPostgres, type EmbeddedPostgres } from '@cliscale/migrations';
@@ -142,13 +142,9 @@ export async function startController(config: ControllerConfig, overrides: Contr
   server.keepAliveTimeout = 65_000;
   let url = '';
   if (overrides.listen !== false) {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(config.port, config.host, () => resolve());
-    });
-    const { port } = server.address() as AddressInfo;
-    url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-    logger.info({ host: config.host, port, backend: backend.kind, keys: keys.all.map((k) => k.kid) }, 'controller listening');
+    const bound = await listen(server, config.host, config.port);
+    url = bound.url;
+    logger.info({ host: config.host, port: bound.port, backend: backend.kind, keys: keys.all.map((k) => k.kid) }, 'controller listening');
   }
 
   let closing: Promise<void> | undefined;

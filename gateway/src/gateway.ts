@@ -1,9 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { AddressInfo } from 'node:net';
 import type { Knex } from 'knex';
 import { pino, type Logger } from 'pino';
 import { WebSocketServer } from 'ws';
+import { listen } from '@cliscale/controller/listen';
 import { openDatabase, pendingMigrations, recordAudit } from '@cliscale/migrations';
 import { CloseCode } from '@cliscale/protocol';
 import { loadStaticPage } from '@cliscale/web-terminal/static-page';
@@ -126,13 +126,9 @@ export async function startGateway(config: GatewayConfig, overrides: GatewayOver
   server.on('upgrade', onUpgrade);
   let url = '';
   if (overrides.listen !== false) {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(config.port, config.host, () => resolve());
-    });
-    const { port } = server.address() as AddressInfo;
-    url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-    logger.info({ host: config.host, port, jwks: config.jwksUrl }, 'gateway listening');
+    const bound = await listen(server, config.host, config.port);
+    url = bound.url;
+    logger.info({ host: config.host, port: bound.port, jwks: config.jwksUrl }, 'gateway listening');
   }
 
   let done: Promise<void> | undefined;

@@ -1,10 +1,10 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Logger } from 'pino';
 import { startController, type Controller, type ControllerConfig } from '@cliscale/controller';
+import { listen } from '@cliscale/controller/listen';
 import { loadConfig as loadGatewayConfig, startGateway, type Gateway } from '@cliscale/gateway';
 
 export interface LocalMode {
@@ -47,18 +47,15 @@ export async function startLocalMode(config: ControllerConfig, options: { env?: 
   });
   server.headersTimeout = 15_000;
   server.requestTimeout = (config.waitReadyMaxSeconds + 30) * 1000;
+  let port: number;
+  let url: string;
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(config.port, config.host, () => resolve());
-    });
+    ({ port, url } = await listen(server, config.host, config.port));
   } catch (err) {
     await controller.close();
     const hint = (err as NodeJS.ErrnoException).code === 'EADDRINUSE' ? ` (port ${config.port} is in use: try --port 8090)` : '';
     throw new Error(`cannot listen on ${config.host}:${config.port}: ${(err as Error).message}${hint}`);
   }
-  const { port } = server.address() as AddressInfo;
-  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   const gatewayConfig = loadGatewayConfig([], {
     ...options.env,
     JWKS_URL: `http://127.0.0.1:${port}/.well-known/jwks.json`,
