@@ -82,6 +82,9 @@ describe('the terminal through the gateway', () => {
     await driver.until(() => driver.messages.some((m) => m.type === 'preferences'));
     const prefs = viewer.messages.find((m) => m.type === 'preferences') as { preferences: Record<string, unknown> };
     expect(prefs.preferences.readOnly).toBe(true);
+    // Keystrokes typed while the code is still being copied reach no command either: wait until it starts
+    // (the supervisor prints this line and starts the command in the same step).
+    await driver.waitForText('▸ starting');
     viewer.type('from-viewer\r');
     driver.type('from-driver\r');
     await viewer.waitForText('got: from-driver');
