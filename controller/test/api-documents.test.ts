@@ -68,16 +68,7 @@ describe('health, readiness and metrics', () => {
   });
 
   it('exports sessions by status from the database and request latency by route', async () => {
-    await t.db('sessions').insert({
-      id: '00000000-0000-4000-8000-00000000000a',
-      owner: 'x',
-      status: 'failed',
-      code_url: 'https://code.example/r',
-      command: 'true',
-      runner_backend: 'local',
-      runner_credential: 'c',
-      expires_at: new Date(),
-    });
+    await t.insertSession({ id: '00000000-0000-4000-8000-00000000000a', owner: 'x', status: 'failed', expires_at: new Date() });
     await c.api('/api/sessions/00000000-0000-4000-8000-00000000000a');
     const text = await (await fetch(`${c.url}/metrics`)).text();
     expect(text).toMatch(/^cliscale_sessions\{status="failed"\} 1$/m);

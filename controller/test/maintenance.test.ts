@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { randomUUID } from 'node:crypto';
 import { createTestDatabase, type TestDatabase } from '../../migrations/test/support/test-database.js';
 import { prune } from '../src/sessions/pruner.js';
 import { startTestController, type TestController } from './helpers/controller-harness.js';
@@ -19,21 +18,7 @@ afterAll(async () => {
 const ago = (ms: number) => new Date(Date.now() - ms);
 const DAY = 24 * 3600_000;
 
-async function session(fields: Record<string, unknown>): Promise<string> {
-  const id = randomUUID();
-  await t.db('sessions').insert({
-    id,
-    owner: 'alice',
-    status: 'running',
-    code_url: 'https://code.example/r',
-    command: 'true',
-    runner_backend: 'local',
-    runner_credential: 'c',
-    expires_at: new Date(Date.now() + 3600_000),
-    ...fields,
-  });
-  return id;
-}
+const session = (fields: Record<string, unknown>) => t.insertSession(fields);
 
 describe('reconciler', () => {
   it('fails sessions whose runner is gone, after a grace period, and leaves recent ones alone', async () => {

@@ -42,21 +42,8 @@ function freePort(): Promise<number> {
   });
 }
 
-async function sessionRow(fields: Record<string, unknown>): Promise<string> {
-  const id = randomUUID();
-  await t.db('sessions').insert({
-    id,
-    owner: 'alice',
-    status: 'starting',
-    code_url: 'https://code.example/r',
-    command: 'test',
-    runner_backend: 'local',
-    runner_credential: CREDENTIAL,
-    expires_at: new Date(Date.now() + 600_000),
-    ...fields,
-  });
-  return id;
-}
+const sessionRow = (fields: Record<string, unknown>) =>
+  t.insertSession({ status: 'starting', command: 'test', runner_credential: CREDENTIAL, expires_at: new Date(Date.now() + 600_000), ...fields });
 
 async function token(sessionId: string): Promise<string> {
   const jti = randomUUID();

@@ -88,17 +88,7 @@ describe('token checks', () => {
 
   it('keeps verifying with the cached keys while the controller is down', async () => {
     await upgrade(await signToken({ sid: sessionId, jti: await storedJti(sessionId) })).then((r) => r.ws?.terminate());
-    const id = randomUUID();
-    await t.db('sessions').insert({
-      id,
-      owner: 'alice',
-      status: 'starting',
-      code_url: 'https://code.example/r',
-      command: 'x',
-      runner_backend: 'local',
-      runner_credential: 'cliscale:x',
-      expires_at: new Date(Date.now() + 60_000),
-    });
+    const id = await t.insertSession({ status: 'starting', command: 'x', runner_credential: 'cliscale:x', expires_at: new Date(Date.now() + 60_000) });
     await c.close();
     const result = await upgrade(await signToken({ sid: id, jti: await storedJti(id) }), id);
     expect(result.status).toBe(101);

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import pg from 'pg';
 import { migrateToLatest, openDatabase } from '../../src/index.js';
@@ -7,6 +7,11 @@ export interface TestDatabase {
   /** postgres://… of a fresh, migrated database of its own. */
   url: string;
   db: Knex;
+  /**
+   * Writes a sessions row directly (for what the API cannot produce: old rows, any status) and returns its
+   * id. Defaults: alice's running local session expiring in an hour; `fields` override any column.
+   */
+  insertSession(fields?: Record<string, unknown>): Promise<string>;
   /** Closes the pool and drops the database (connections of other pools included). */
   drop(): Promise<void>;
 }
@@ -37,6 +42,21 @@ export async function createTestDatabase(options: { migrate?: boolean } = {}): P
   return {
     url,
     db,
+    insertSession: async (fields = {}) => {
+      const row = {
+        id: randomUUID(),
+        owner: 'alice',
+        status: 'running',
+        code_url: 'https://code.example/r',
+        command: 'true',
+        runner_backend: 'local',
+        runner_credential: 'c',
+        expires_at: new Date(Date.now() + 3600_000),
+        ...fields,
+      };
+      await db('sessions').insert(row);
+      return row.id as string;
+    },
     drop: async () => {
       await db.destroy();
       await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
