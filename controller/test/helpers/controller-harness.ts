@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { loadConfig, startController, type Controller, type ControllerOverrides } from '../../src/index.js';
 import type { ResolveHost } from '../../src/sessions/code-url-policy.js';
 
@@ -14,6 +14,18 @@ export const CODE_HOST = 'code.example';
 
 /** One RSA key per test run: generating one costs ~100 ms. */
 export const SIGNING_KEY_PEM = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+
+/** A debug-level logger whose JSON lines land in `logs` (for "no key or token in the logs" checks). */
+export function capturedLogger(): { logs: string[]; logger: Logger } {
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      logs.push(String(chunk));
+      done();
+    },
+  });
+  return { logs, logger: pino({ level: 'debug' }, sink) };
+}
 
 /** Answers like DNS would, from a table (tests never ask a real resolver). */
 export function tableResolver(table: Record<string, string[]>): ResolveHost {
@@ -41,13 +53,7 @@ export async function startTestController(options: {
   overrides?: ControllerOverrides;
 }): Promise<TestController> {
   const dataDir = await mkdtemp(join(tmpdir(), 'cliscale-test-controller-'));
-  const logs: string[] = [];
-  const sink = new Writable({
-    write(chunk, _enc, done) {
-      logs.push(String(chunk));
-      done();
-    },
-  });
+  const { logs, logger } = capturedLogger();
   const config = loadConfig([], {
     PORT: '0',
     API_KEYS: `${ALICE.name}:${ALICE.key},${BOB.name}:${BOB.key}`,
@@ -65,7 +71,7 @@ export async function startTestController(options: {
   try {
     controller = await startController(config, {
       resolveHost: tableResolver({ [CODE_HOST]: ['93.184.216.34'] }),
-      logger: pino({ level: 'debug' }, sink),
+      logger,
       ...options.overrides,
     });
   } catch (err) {

@@ -1,5 +1,4 @@
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
+import { capturedLogger } from '../../../controller/test/helpers/controller-harness.js';
 import { loadConfig, startGateway, type Gateway } from '../../src/index.js';
 
 export interface TestGateway {
@@ -12,13 +11,7 @@ export interface TestGateway {
 
 /** A real gateway on a free loopback port, logging into `logs` (for "no token in the logs" checks). */
 export async function startTestGateway(options: { databaseUrl: string; controllerUrl: string; env?: Record<string, string> }): Promise<TestGateway> {
-  const logs: string[] = [];
-  const sink = new Writable({
-    write(chunk, _enc, done) {
-      logs.push(String(chunk));
-      done();
-    },
-  });
+  const { logs, logger } = capturedLogger();
   const config = loadConfig([], {
     PORT: '0',
     DATABASE_URL: options.databaseUrl,
@@ -27,6 +20,6 @@ export async function startTestGateway(options: { databaseUrl: string; controlle
     PING_INTERVAL_SECONDS: '5',
     ...options.env,
   });
-  const gateway = await startGateway(config, { logger: pino({ level: 'debug' }, sink) });
+  const gateway = await startGateway(config, { logger });
   return { gateway, url: gateway.url, wsBase: gateway.url.replace('http', 'ws'), logs, close: () => gateway.close() };
 }
