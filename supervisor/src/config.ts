@@ -102,7 +102,7 @@ const VALUE_OPTIONS: ValueOption[] = [
   { flags: '--max-message-bytes <n>', key: 'maxMessageBytes', env: 'MAX_MESSAGE_BYTES', description: 'largest message accepted from a client', default: 1 << 20, parse: integer(1024, 64 << 20) },
   { flags: '--client-queue-bytes <n>', key: 'clientQueueBytes', env: 'CLIENT_QUEUE_BYTES', description: 'output queued for one slow client before it is resynchronised by a replay', default: 8 << 20, parse: integer(64 << 10, 1 << 30) },
   // xterm.js throws away writes once ~50M characters are pending, so the bound stays below that.
-  { flags: '--parse-backlog-bytes <n>', key: 'parseBacklogBytes', env: 'PARSE_BACKLOG_BYTES', description: 'output not yet parsed by the terminal model before the command is paused', default: 32 << 20, parse: integer(1 << 20, 40 << 20) },
+  { flags: '--parse-backlog-bytes <n>', key: 'parseBacklogBytes', env: 'PARSE_BACKLOG_BYTES', description: 'output not yet parsed by the terminal model before the command is paused', default: 16 << 20, parse: integer(1 << 20, 40 << 20) },
   { flags: '--exit-flush-timeout <ms>', key: 'exitFlushTimeout', env: 'EXIT_FLUSH_TIMEOUT_MS', description: 'how long to wait for clients to receive the final output', default: 10_000, parse: integer(0, 600_000) },
   { flags: '--kill-after <ms>', key: 'killAfter', env: 'KILL_AFTER_MS', description: 'after forwarding SIGTERM/SIGINT/SIGHUP, SIGKILL the command if it is still running this much later', default: 10_000, parse: integer(0, 3_600_000) },
   { flags: '--termination-message-path <file>', key: 'terminationMessagePath', env: 'TERMINATION_MESSAGE_PATH', description: 'file that receives one line saying how the session ended (for the controller)' },

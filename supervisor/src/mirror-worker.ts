@@ -1,21 +1,14 @@
 // Worker thread: owns the headless terminal. Parsing is the slowest step of the pipeline (~650k short
 // lines/s), so it runs here while the main thread reads the pty and sends live bytes to clients.
-import { readlinkSync } from 'node:fs';
-import { setPriority } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { parentPort, workerData } from 'node:worker_threads';
 import { HeadlessScreen } from './headless-screen.js';
 import type { FromMirror, MirrorInit, ToMirror } from './mirror-messages.js';
 
-// Parsing is background work (bounded by the parse backlog); the main thread's pty reads and sends are what
-// users wait for. On Linux setpriority() on a thread id applies to that thread alone.
-try {
-  const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
-  if (Number.isInteger(tid)) setPriority(tid, 10);
-} catch {
-  // Not Linux, or not allowed: parse at normal priority.
-}
+// The worker runs at the process's own priority. At nice 10 it starved whenever other processes wanted the
+// CPU (2 busy processes on 2 cores: ~1-2 MB/s), and everything waiting for the model waited with it: a
+// replay, a resync, and the command itself, paused at the parse backlog (a prompt after Ctrl+C took 10-15 s).
 
 const port = parentPort;
 if (!port) throw new Error('mirror-worker must run as a worker thread');

@@ -40,6 +40,8 @@ export interface SessionStatus {
 
 /** The supervisor's own settings are not the job's business. */
 const PRIVATE_ENV = ['CREDENTIAL'];
+/** A command paused for the parse backlog resumes once the terminal model has parsed this much of it. */
+const RESUME_AFTER_PARSED_BYTES = 1 << 20;
 
 /**
  * One terminal, mirrored into one terminal model, shared by every client. Jobs run on it one after the other
@@ -87,7 +89,9 @@ export class TerminalSession
       rows: config.rows,
       scrollback: config.scrollback,
       highWaterBytes: config.parseBacklogBytes,
-      lowWaterBytes: Math.floor(config.parseBacklogBytes / 4),
+      // A narrow band: a paused command resumes as soon as the model has parsed 1 MiB. What it prints next
+      // (the prompt after a Ctrl+C) then waits for 1 MiB of parsing, not for most of the backlog.
+      lowWaterBytes: config.parseBacklogBytes - Math.min(RESUME_AFTER_PARSED_BYTES, Math.floor(config.parseBacklogBytes / 4)),
       workerUrl,
     });
     this.mirror.on('backlog-high', () => {

@@ -37,7 +37,7 @@ describe('flow control', () => {
     // design, so it receives fewer bytes; the supervisor itself must still have passed on every byte.
     if (!/client fell behind/.test(sup.stderr)) expect(client.outputBytes).toBeGreaterThanOrEqual(expected);
     expect((await sup.status()).bytesOut).toBeGreaterThanOrEqual(expected);
-    // 100k lines of scrollback cost ~150 MiB (STACK.md); the 32 MiB parse backlog and queues add to it.
+    // 100k lines of scrollback cost ~150 MiB (STACK.md); the 16 MiB parse backlog and queues add to it.
     // Without flow control the model's pending writes alone would exceed 200 MB (and xterm would throw).
     expect(peakMiB).toBeLessThan(600);
     // The terminal model has caught up and holds the tail of the flood.
