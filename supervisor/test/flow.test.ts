@@ -77,11 +77,11 @@ describe('flow control', () => {
 
   it('a client slower than a sustained flood keeps seeing it advance, and gets its whole history back once it keeps up', async () => {
     // A flood of a fixed duration, not size: on a fast machine 3M lines were over before a second replay.
-    // Each replay waits for the model to parse its backlog; seq's 8-byte lines parse slowly per byte, so a
-    // smaller backlog keeps those waits short on a busy machine (this test is about the client, not them).
+    // (With the default parse backlog the first 16 MiB come at pty speed: the client surely falls behind.
+    // A smaller one paced the flood to the model's parsing from the start, and a busy machine's client kept up.)
     const sup = await startSupervisor([
-      '-W', '--client-queue-bytes', String(1 << 20), '--parse-backlog-bytes', String(4 << 20),
-      '--', 'sh', '-c', 'stty -echo; read _; timeout 10 seq 1 999999999; echo SLOW-END; sleep 60',
+      '-W', '--client-queue-bytes', String(1 << 20),
+      '--', 'sh', '-c', 'stty -echo; read _; timeout 15 seq 1 999999999; echo SLOW-END; sleep 60',
     ]);
     const slow = await connect(sup.wsUrl, { keepOutput: false, screen: true });
     await slow.until(() => slow.outputBytes > 0);
