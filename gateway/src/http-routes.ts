@@ -7,10 +7,14 @@ import { createGrant, findTerminalSession } from './access-store.js';
 import type { GatewayMetrics } from './metrics.js';
 import { Refusal, sendErrorPage, sendJson } from './refusals.js';
 import { authorize } from './terminal-access.js';
-import { terminalCookie } from './terminal-cookie.js';
+import { terminalCookie, terminalPagePath } from './terminal-cookie.js';
 import type { TokenVerifier } from './token-verifier.js';
 
-export const SESSION_PATH = /^\/ws\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(\/ws|\/token)?\/?$/;
+const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
+/** /ws/{id} (interactive) or /ws/{id}/view (read-only): the page, its WebSocket (/ws) and its token (/token). */
+export const SESSION_PATH = new RegExp(`^/ws/(${UUID})(/view)?(/ws|/token)?/?$`);
+/** The page's assets, relative to it: /ws/assets/… from /ws/{id}, /ws/{id}/assets/… from /ws/{id}/view. */
+const ASSET_PATH = new RegExp(`^/ws(?:/${UUID})?(/assets/.+)$`);
 
 export interface RouteDeps {
   db: Knex;
@@ -36,8 +40,9 @@ export async function handleHttp(req: IncomingMessage, res: ServerResponse, deps
     res.writeHead(200, { 'content-type': deps.metrics.registry.contentType });
     return void res.end(await deps.metrics.registry.metrics());
   }
-  if (url.pathname.startsWith('/ws/assets/')) {
-    const asset = deps.page.get(url.pathname.slice('/ws'.length));
+  const assetPath = ASSET_PATH.exec(url.pathname)?.[1];
+  if (assetPath) {
+    const asset = deps.page.get(assetPath);
     if (!asset) return sendJson(res, 404, { error: 'no such asset' });
     res.writeHead(200, asset.headers);
     return void res.end(req.method === 'HEAD' ? undefined : asset.body);
@@ -46,18 +51,19 @@ export async function handleHttp(req: IncomingMessage, res: ServerResponse, deps
   if (!match) return sendJson(res, 404, { error: 'not found' });
   const sessionId = match[1]!;
   // The page asks for a ttyd AuthToken before each connect; here the cookie authenticates, so it is empty.
-  if (match[2] === '/token') return sendJson(res, 200, { token: '' });
-  if (match[2] === '/ws') return sendJson(res, 426, { error: 'this is the WebSocket endpoint (subprotocol tty)' });
+  if (match[3] === '/token') return sendJson(res, 200, { token: '' });
+  if (match[3] === '/ws') return sendJson(res, 426, { error: 'this is the WebSocket endpoint (subprotocol tty)' });
 
   const facts = deps.facts(req);
   try {
-    const access = await authorize(req, url, sessionId, { db: deps.db, verifier: deps.verifier, clientIp: facts.ip });
+    const target = { sessionId, viewPath: match[2] === '/view' };
+    const access = await authorize(req, url, target, { db: deps.db, verifier: deps.verifier, clientIp: facts.ip });
     if (url.searchParams.has('token')) {
       const session = await findTerminalSession(deps.db, sessionId);
       const value = await createGrant(deps.db, access, session!.expires_at);
       res.writeHead(303, {
-        location: `/ws/${sessionId}`,
-        'set-cookie': terminalCookie(sessionId, value, session!.expires_at, deps.cookieSecure ?? facts.https),
+        location: terminalPagePath(sessionId, access.mode),
+        'set-cookie': terminalCookie(sessionId, access.mode, value, session!.expires_at, deps.cookieSecure ?? facts.https),
         'cache-control': 'no-store',
         'referrer-policy': 'no-referrer',
       });

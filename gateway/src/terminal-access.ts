@@ -15,12 +15,23 @@ export function presentedToken(req: IncomingMessage, url: URL): string | undefin
 
 /**
  * Who may use this session's terminal, and how: a one-time token (verified, then its jti consumed) or the
- * cookie a browser got for an earlier token. Throws a Refusal that says why not.
+ * cookie a browser got for an earlier token. At the read-only path (/ws/{id}/view) access is view-only,
+ * whatever the credential allows. Throws a Refusal that says why not.
  */
 export async function authorize(
   req: IncomingMessage,
   url: URL,
-  sessionId: string,
+  target: { sessionId: string; viewPath: boolean },
+  deps: { db: Knex; verifier: TokenVerifier; clientIp: string },
+): Promise<Access> {
+  const access = await grantedAccess(req, url, target, deps);
+  return target.viewPath ? { ...access, mode: 'view' } : access;
+}
+
+async function grantedAccess(
+  req: IncomingMessage,
+  url: URL,
+  { sessionId, viewPath }: { sessionId: string; viewPath: boolean },
   deps: { db: Knex; verifier: TokenVerifier; clientIp: string },
 ): Promise<Access> {
   const token = presentedToken(req, url);
@@ -28,7 +39,7 @@ export async function authorize(
     const claims = await deps.verifier.verify(token, sessionId);
     return consumeToken(deps.db, claims, deps.clientIp);
   }
-  const cookie = terminalCookieValue(req);
+  const cookie = terminalCookieValue(req, viewPath ? 'view' : 'interact');
   if (!cookie) {
     throw new Refusal(401, 'missing-credential', 'this terminal needs the one-time link you were given (or a new one from POST /api/sessions/{id}/tokens)');
   }

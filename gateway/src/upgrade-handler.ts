@@ -17,15 +17,16 @@ export interface UpgradeDeps extends RouteDeps {
 }
 
 /**
- * WebSocket upgrades at /ws/{id} (programmatic clients) and /ws/{id}/ws (the page): path, subprotocol,
- * Origin, credential and connection limits are checked before the handshake; a refusal is an HTTP status
- * with a JSON reason, never a silently dropped socket.
+ * WebSocket upgrades at /ws/{id} (programmatic clients) and /ws/{id}/ws (the page; under /ws/{id}/view the
+ * same, read-only): path, subprotocol, Origin, credential and connection limits are checked before the
+ * handshake; a refusal is an HTTP status with a JSON reason, never a silently dropped socket.
  */
 export async function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, deps: UpgradeDeps): Promise<void> {
   socket.on('error', () => socket.destroy());
   const url = new URL(req.url ?? '/', 'http://gateway');
   const match = SESSION_PATH.exec(url.pathname);
-  const sessionId = match && match[2] !== '/token' ? match[1] : undefined;
+  const sessionId = match && match[3] !== '/token' ? match[1] : undefined;
+  const viewPath = match?.[2] === '/view';
   const facts = deps.facts(req);
   try {
     if (deps.isClosing()) throw new Refusal(503, 'shutting-down', 'the gateway is restarting; reconnect');
@@ -40,7 +41,7 @@ export async function handleUpgrade(req: IncomingMessage, socket: Duplex, head: 
     const release = deps.limits.acquire(sessionId, facts.ip);
     let access;
     try {
-      access = await authorize(req, url, sessionId, { db: deps.db, verifier: deps.verifier, clientIp: facts.ip });
+      access = await authorize(req, url, { sessionId, viewPath }, { db: deps.db, verifier: deps.verifier, clientIp: facts.ip });
     } catch (err) {
       release();
       throw err;

@@ -107,6 +107,44 @@ describe('the terminal through the gateway', () => {
     await c.api(`/api/sessions/${s.sessionId}`, { method: 'DELETE' });
   });
 
+  it('a view link gets its own page and cookie: the interactive page still types after it, the view page never does', async () => {
+    const s = await session('while read -r line; do echo "got: $line"; done');
+    const tokenFor = async (mode: string) =>
+      ((await (await c.api(`/api/sessions/${s.sessionId}/tokens`, { method: 'POST', json: { mode } })).json()) as { token: string }).token;
+    const visit = (token: string) => fetch(`${g.url}/ws/${s.sessionId}?token=${token}`, { redirect: 'manual' });
+    const interact = await visit(s.token);
+    expect(interact.headers.get('location')).toBe(`/ws/${s.sessionId}`);
+    const interactCookie = interact.headers.get('set-cookie')!.split(';')[0]!;
+    const view = await visit(await tokenFor('view'));
+    expect(view.status).toBe(303);
+    expect(view.headers.get('location')).toBe(`/ws/${s.sessionId}/view`);
+    const viewSetCookie = view.headers.get('set-cookie')!;
+    expect(viewSetCookie).toMatch(new RegExp(`^cliscale_view=[\\w-]{43}; Max-Age=\\d+; Path=/ws/${s.sessionId}/view; HttpOnly; SameSite=Strict$`));
+    const viewCookie = viewSetCookie.split(';')[0]!;
+    expect((await fetch(`${g.url}/ws/${s.sessionId}/view`, { headers: { cookie: viewCookie } })).status).toBe(200);
+    // The page at /ws/{id}/view loads its assets relative to itself.
+    expect((await fetch(`${g.url}/ws/${s.sessionId}/assets/client.js`)).status).toBe(200);
+    // The view cookie is not sent to /ws/{id}/ws; under /ws/{id}/view a browser sends both (longest path first).
+    const driver = await TtyClient.connect(`${g.wsBase}/ws/${s.sessionId}/ws`, { headers: { cookie: interactCookie, origin: g.url } });
+    const viewer = await TtyClient.connect(`${g.wsBase}/ws/${s.sessionId}/view/ws`, { headers: { cookie: `${viewCookie}; ${interactCookie}`, origin: g.url } });
+    // An interactive token presented under /view gets a read-only terminal as well.
+    const viaViewPath = await TtyClient.connect(`${g.wsBase}/ws/${s.sessionId}/view?token=${await tokenFor('interact')}`);
+    clients.push(driver, viewer, viaViewPath);
+    const readOnly = async (client: TtyClient) => {
+      await client.until(() => client.messages.some((m) => m.type === 'preferences'));
+      return (client.messages.find((m) => m.type === 'preferences') as { preferences: Record<string, unknown> }).preferences.readOnly === true;
+    };
+    expect(await Promise.all([driver, viewer, viaViewPath].map(readOnly))).toEqual([false, true, true]);
+    await driver.waitForText('▸ starting');
+    viewer.type('from-viewer\r');
+    viaViewPath.type('from-view-path\r');
+    driver.type('from-driver\r');
+    await viewer.waitForText('got: from-driver');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(driver.text()).not.toMatch(/got: from-view/);
+    await c.api(`/api/sessions/${s.sessionId}`, { method: 'DELETE' });
+  });
+
   it('tells a client of an ended session how it ended, instead of failing silently', async () => {
     const s = await session('sleep 30');
     const fresh = (await (await c.api(`/api/sessions/${s.sessionId}/tokens`, { method: 'POST' })).json()) as { token: string };

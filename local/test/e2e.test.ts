@@ -55,13 +55,16 @@ describeInBrowser('cliscale end to end (local mode, Chromium)', () => {
     const { terminalUrl: viewUrl } = (await tokenRes.json()) as { terminalUrl: string };
     const driver = await browser.open(terminalUrl);
     await driver.waitForText('How many stars', 30_000);
-    // Same browser profile: the view link replaces the session's cookie, but the driver's open socket keeps
-    // the access it was granted (a reconnect of the driver page would now be read-only too).
+    // Same browser profile: the view link gets its own page and cookie (/ws/{id}/view).
     const viewer = await browser.open(viewUrl);
+    expect(new URL(viewer.page.url()).pathname).toBe(`/ws/${sessionId}/view`);
     await viewer.waitForText('How many stars', 20_000);
     await viewer.type('5\n');
     await new Promise((r) => setTimeout(r, 500));
     expect(await driver.bufferText()).not.toMatch(/stars:\s+★/);
+    // The driver's page, reloaded after the view link was opened, can still type.
+    await driver.page.reload();
+    await driver.waitForText('How many stars', 20_000);
     await driver.type('0\n');
     await viewer.waitForText('exit code 0 (success)', 20_000);
     expect(await finalState(sessionId)).toMatchObject({ status: 'succeeded', exitCode: 0 });
