@@ -22,8 +22,8 @@ import {
 } from './lib/common.js';
 import { echoLatency } from './lib/echo-latency.js';
 import { startHealthzProbe } from './lib/healthz-probe.js';
-import { Supervisor } from './lib/supervisor.js';
-import { Tmux, tmuxVersion } from './lib/tmux.js';
+import { HISTORY, shellEnv, startSupervisorWithClient, startTmux } from './lib/shells.js';
+import { tmuxVersion } from './lib/tmux.js';
 
 const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 3));
 const ECHO_SAMPLES = Math.max(50, Number(process.env.BENCH_ECHO_SAMPLES ?? 400));
@@ -32,9 +32,6 @@ const ECHO_WARMUP = 20;
 // lines scroll through a 24-row screen, leaving FILL_LINES - 21 = 99,999 lines of history. One more and tmux
 // would reach its history-limit and drop a tenth of it at once (grid_collect_history), leaving 90,000.
 const FILL_LINES = 100_020;
-const HISTORY = 100_000;
-const PROMPT = 'bench$ ';
-const SHELL = ['bash', '--norc', '--noprofile'];
 const TARGETS = { seqMs: 1070, base64Ms: 1480, echoP99Ms: 0.43, tmuxRssMiB: 47 };
 const WORKLOADS = [
   { key: 'seq', label: 'seq 1 2000000', command: 'seq 1 2000000', targetMs: TARGETS.seqMs },
@@ -45,13 +42,6 @@ const epoch = (t) => performance.timeOrigin + t;
 const rand = () => 10_000 + Math.floor(Math.random() * 89_999);
 const log = (msg) => process.stderr.write(`[bench ${((now() - startedAt) / 1000).toFixed(1)}s] ${msg}\n`);
 const startedAt = now();
-
-function shellEnv() {
-  const env = { ...process.env, PS1: PROMPT, HISTFILE: '', LC_ALL: 'C' };
-  delete env.TMUX;
-  delete env.PROMPT_COMMAND;
-  return env;
-}
 
 /** The bench runs the built bundle (supervisor/dist): warn when a source file is newer than it. */
 function checkBuild() {
@@ -224,24 +214,6 @@ async function fillTmux(tm) {
   const ms = now() - t0;
   const historySize = Number((await tm.run(['display', '-p', '-t', 'bench', '#{history_size}'])).trim());
   return { ms, historySize };
-}
-
-async function startSupervisorWithClient(protocol, env) {
-  const sup = await Supervisor.start({ command: SHELL, env, scrollback: HISTORY });
-  const client = await sup.connect({ protocol });
-  await client.waitFor(PROMPT, 10_000).catch(async (err) => {
-    const screen = await sup.screen(24).catch(() => undefined);
-    throw new Error(`${err.message}; screen: ${JSON.stringify(screen?.dump.lines)}`);
-  });
-  await client.quiet(200);
-  return { sup, client };
-}
-
-async function startTmux(tmuxBin, env, tag) {
-  const tm = await Tmux.start({ bin: tmuxBin, socket: `cliscale-bench-${process.pid}-${tag}`, command: SHELL, env, historyLimit: HISTORY });
-  await tm.openControl(); // capture-pane polling through one control-mode client (see lib/tmux.js)
-  await tm.waitFor(PROMPT.trimEnd(), { timeoutMs: 10_000 }); // capture-pane trims trailing spaces
-  return tm;
 }
 
 // ---------------------------------------------------------------------------------------------------------
