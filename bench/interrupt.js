@@ -3,7 +3,7 @@
 // busy processes on the machine. See bench/README.md.
 //   npm run bench:interrupt      BENCH_RUNS=N runs per condition (default 5; median and max reported)
 import { spawn } from 'node:child_process';
-import { installExitHandlers, killEverything, killGroup, loadProtocol, median, now, registerKiller, sleep } from './lib/common.js';
+import { installExitHandlers, killEverything, killGroup, loadProtocol, median, now, registerKiller, sleep, startWatchdog } from './lib/common.js';
 import { shellEnv, startSupervisorWithClient, startTmux } from './lib/shells.js';
 import { tmuxVersion } from './lib/tmux.js';
 
@@ -84,12 +84,7 @@ async function measure(protocol, env, tmuxInfo, condition) {
 
 async function main() {
   installExitHandlers();
-  const watchdog = setTimeout(() => {
-    process.stderr.write('bench:interrupt: watchdog: still running after 4 minutes; stopping everything\n');
-    killEverything();
-    process.exit(1);
-  }, 4 * 60_000);
-  watchdog.unref();
+  startWatchdog('bench:interrupt', 4);
   const protocol = await loadProtocol();
   const env = shellEnv();
   const tmuxInfo = tmuxVersion();

@@ -12,6 +12,7 @@ import {
   isAlive,
   ownCpuTime,
   killEverything,
+  startWatchdog,
   loadProtocol,
   median,
   memoryOf,
@@ -220,12 +221,7 @@ async function fillTmux(tm) {
 
 async function main() {
   installExitHandlers();
-  const watchdog = setTimeout(() => {
-    process.stderr.write('bench: watchdog: still running after 6 minutes; stopping everything\n');
-    killEverything();
-    process.exit(1);
-  }, 6 * 60_000);
-  watchdog.unref();
+  startWatchdog('bench', 6);
 
   const buildFresh = checkBuild();
   const protocol = await loadProtocol();

@@ -112,6 +112,16 @@ export function killEverything() {
   }
 }
 
+/** A bench that hangs (a process that never answers) kills what it started and fails after `minutes`. */
+export function startWatchdog(name, minutes) {
+  const watchdog = setTimeout(() => {
+    process.stderr.write(`${name}: watchdog: still running after ${minutes} minutes; stopping everything\n`);
+    killEverything();
+    process.exit(1);
+  }, minutes * 60_000);
+  watchdog.unref();
+}
+
 let handlersInstalled = false;
 export function installExitHandlers() {
   if (handlersInstalled) return;
