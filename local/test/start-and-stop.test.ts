@@ -48,20 +48,26 @@ describe('npm start', () => {
     expect(processesMentioning('sleep 317')).toEqual([]);
   });
 
-  it('killed outright (SIGKILL), it leaves no session running: each supervisor stops when its pipe closes', async () => {
+  it('killed outright (SIGKILL), it leaves nothing running: supervisors stop when their pipe closes, PostgreSQL by its owner watch', async () => {
     local = await LocalProcess.start();
     const postgres = processesMentioning(`postgres -D ${local.dataDir}`);
+    expect(postgres).toHaveLength(1);
     try {
       const res = await local.api('/api/sessions?wait=ready', { method: 'POST', json: { code_url: sampleCliPath(), command: 'sleep 318', install_cmd: '' } });
       expect(res.status).toBe(201);
       // Reachable comes first; the command starts once the code is copied.
       await until(() => processesMentioning('sleep 318').length > 0, 10_000);
       expect(processesMentioning('sleep 318').length).toBeGreaterThan(0);
+      const killedAt = Date.now();
       await local.stop('SIGKILL');
+      const dataDir = local.dataDir;
+      await until(() => processesMentioning(`postgres -D ${dataDir}`).length === 0, 20_000);
+      console.log(`local mode SIGKILLed: PostgreSQL gone ${Date.now() - killedAt} ms later`);
       await until(() => processesMentioning('sleep 318').length === 0, 20_000);
       expect(processesMentioning('sleep 318')).toEqual([]);
+      expect(processesMentioning(`postgres -D ${dataDir}`)).toEqual([]);
     } finally {
-      // PostgreSQL outlives a SIGKILLed owner by design (the next start stops it); this test stops it itself.
+      // Should the watch have failed, the test must not leave PostgreSQL running.
       for (const line of postgres) {
         try {
           process.kill(Number(line.split(' ')[0]), 'SIGINT');

