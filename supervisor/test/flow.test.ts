@@ -79,13 +79,19 @@ describe('flow control', () => {
     // A flood of a fixed duration, not size: on a fast machine 3M lines were over before a second replay.
     // (With the default parse backlog the first 16 MiB come at pty speed: the client surely falls behind.
     // A smaller one paced the flood to the model's parsing from the start, and a busy machine's client kept up.)
+    // A reader this slow may not answer pings in time on a busy machine; being dropped is not what this tests.
     const sup = await startSupervisor([
-      '-W', '--client-queue-bytes', String(1 << 20),
+      '-W', '--client-queue-bytes', String(1 << 20), '-P', '60',
       '--', 'sh', '-c', 'stty -echo; read _; timeout 15 seq 1 999999999; echo SLOW-END; sleep 60',
     ]);
     const slow = await connect(sup.wsUrl, { keepOutput: false, screen: true });
     await slow.until(() => slow.outputBytes > 0);
-    // Reads 50 ms out of every 500: far slower than the flood, yet alive (it answers pings when it reads).
+    slow.type('\r');
+    // Not reading at all until it has fallen behind: on a busy machine the flood can be slower than even the
+    // throttled reader below, which then never falls behind.
+    socketOf(slow).pause();
+    for (let waited = 0; !/client fell behind/.test(sup.stderr) && waited < 15_000; waited += 100) await new Promise((r) => setTimeout(r, 100));
+    // Then reads 50 ms out of every 500: far slower than the flood.
     let reading: NodeJS.Timeout | undefined;
     const throttle = setInterval(() => {
       socketOf(slow).resume();
@@ -93,7 +99,6 @@ describe('flow control', () => {
     }, 500);
     const seen = new Set<number>();
     try {
-      slow.type('\r');
       const deadline = Date.now() + 120_000;
       while (!slow.tail.includes('SLOW-END') && Date.now() < deadline) {
         const last = (await slow.screenDump()).lines.filter((l) => /^\d+$/.test(l)).at(-1);
@@ -105,7 +110,11 @@ describe('flow control', () => {
       clearTimeout(reading);
       socketOf(slow).resume();
     }
-    expect(slow.tail).toContain('SLOW-END');
+    if (!slow.tail.includes('SLOW-END')) {
+      const status = await sup.status().catch((e: Error) => e.message);
+      const log = sup.stderr.trim().split('\n').slice(-8).join('\n');
+      throw new Error(`no SLOW-END after 120 s: client ${slow.outputBytes} bytes, socket state ${slow.ws.readyState}, tail ${JSON.stringify(slow.tail.slice(-40))}; supervisor ${JSON.stringify(status)}; log:\n${log}`);
+    }
     expect(sup.stderr).toMatch(/client fell behind/);
     // Replays of the current screen while the flood went on: the client saw it advance, not a frozen screen.
     // (Restarting every replay that went stale, as before, sent nothing until the flood ended.)
