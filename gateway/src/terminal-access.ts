@@ -18,22 +18,24 @@ export function presentedToken(req: IncomingMessage, url: URL): string | undefin
  * cookie a browser got for an earlier token. At the read-only path (/ws/{id}/view) access is view-only,
  * whatever the credential allows. Throws a Refusal that says why not.
  */
-export async function authorize(
-  req: IncomingMessage,
-  url: URL,
-  target: { sessionId: string; viewPath: boolean },
-  deps: { db: Knex; verifier: TokenVerifier; clientIp: string },
-): Promise<Access> {
+export async function authorize(req: IncomingMessage, url: URL, target: AccessTarget, deps: AccessDeps): Promise<Access> {
   const access = await grantedAccess(req, url, target, deps);
   return target.viewPath ? { ...access, mode: 'view' } : access;
 }
 
-async function grantedAccess(
-  req: IncomingMessage,
-  url: URL,
-  { sessionId, viewPath }: { sessionId: string; viewPath: boolean },
-  deps: { db: Knex; verifier: TokenVerifier; clientIp: string },
-): Promise<Access> {
+/** The terminal asked for: a session, at its interactive (/ws/{id}) or read-only (/ws/{id}/view) path. */
+interface AccessTarget {
+  sessionId: string;
+  viewPath: boolean;
+}
+
+interface AccessDeps {
+  db: Knex;
+  verifier: TokenVerifier;
+  clientIp: string;
+}
+
+async function grantedAccess(req: IncomingMessage, url: URL, { sessionId, viewPath }: AccessTarget, deps: AccessDeps): Promise<Access> {
   const token = presentedToken(req, url);
   if (token) {
     const claims = await deps.verifier.verify(token, sessionId);

@@ -95,6 +95,11 @@ function alive(pid: number): boolean {
   }
 }
 
+/** The pid of the cluster's running server (first line of postmaster.pid), or 0 when there is none. */
+async function postmasterPid(clusterDir: string): Promise<number> {
+  return Number((await readFile(join(clusterDir, 'postmaster.pid'), 'utf8').catch(() => '')).split('\n')[0]);
+}
+
 async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (alive(pid)) {
@@ -115,7 +120,7 @@ async function takeOver(dataDir: string, clusterDir: string): Promise<void> {
   if (owner && owner !== process.pid && alive(owner)) {
     throw new Error(`the data directory ${dataDir} is in use by another cliscale process (pid ${owner})`);
   }
-  const postmaster = Number((await readFile(join(clusterDir, 'postmaster.pid'), 'utf8').catch(() => '')).split('\n')[0]);
+  const postmaster = await postmasterPid(clusterDir);
   if (postmaster && alive(postmaster)) {
     process.kill(postmaster, 'SIGINT');
     if (!(await waitForExit(postmaster, 10_000))) {
@@ -174,7 +179,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     throw new Error(`embedded PostgreSQL did not start (port ${port}): ${err instanceof Error ? err.message : 'it exited during start-up'}`);
   }
   running.add(server);
-  const postmaster = Number((await readFile(join(clusterDir, 'postmaster.pid'), 'utf8').catch(() => '')).split('\n')[0]);
+  const postmaster = await postmasterPid(clusterDir);
   const stopWatching = postmaster ? watchOwner(postmaster) : () => {};
   if (fresh) await createDatabase(port, password, 'cliscale');
 

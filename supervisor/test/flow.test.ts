@@ -112,8 +112,7 @@ describe('flow control', () => {
     }
     if (!slow.tail.includes('SLOW-END')) {
       const status = await sup.status().catch((e: Error) => e.message);
-      const log = sup.stderr.trim().split('\n').slice(-8).join('\n');
-      throw new Error(`no SLOW-END after 120 s: client ${slow.outputBytes} bytes, socket state ${slow.ws.readyState}, tail ${JSON.stringify(slow.tail.slice(-40))}; supervisor ${JSON.stringify(status)}; log:\n${log}`);
+      throw new Error(`no SLOW-END after 120 s: client ${slow.outputBytes} bytes, socket state ${slow.ws.readyState}, tail ${JSON.stringify(slow.tail.slice(-40))}; supervisor ${JSON.stringify(status)}; log:\n${sup.logTail(8)}`);
     }
     expect(sup.stderr).toMatch(/client fell behind/);
     // Replays of the current screen while the flood went on: the client saw it advance, not a frozen screen.

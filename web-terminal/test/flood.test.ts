@@ -70,8 +70,7 @@ async function echoLatency(page: TerminalPage, sup: SupervisorProcess, key: stri
       state: window.__cliscale!.state(),
     }));
     const status = await sup.status().catch((e: Error) => e.message);
-    const log = sup.stderr.trim().split('\n').slice(-6).join('\n');
-    throw new Error(`no echo of ${key} (${needle}): ${JSON.stringify(seen)}; supervisor ${JSON.stringify(status)}; ${(err as Error).message}; supervisor log:\n${log}`);
+    throw new Error(`no echo of ${key} (${needle}): ${JSON.stringify(seen)}; supervisor ${JSON.stringify(status)}; ${(err as Error).message}; supervisor log:\n${sup.logTail(6)}`);
   }
 }
 
@@ -117,9 +116,8 @@ async function waitWhileProgressing(page: TerminalPage, sup: SupervisorProcess, 
       lastBytes = seen.bytes;
       lastProgressAt = Date.now();
     } else if (Date.now() - lastProgressAt > STALL_MS) {
-      const log = sup.stderr.trim().split('\n').slice(-6).join('\n');
       const tail = (await page.bufferLines()).filter((l) => l.trim() !== '').slice(-4).map((l) => l.replace(/x{20,}/g, 'x…'));
-      throw new Error(`stalled before ${what}: no byte for ${STALL_MS} ms; ${JSON.stringify(seen)}; page ends with ${JSON.stringify(tail)}; supervisor log:\n${log}`);
+      throw new Error(`stalled before ${what}: no byte for ${STALL_MS} ms; ${JSON.stringify(seen)}; page ends with ${JSON.stringify(tail)}; supervisor log:\n${sup.logTail(6)}`);
     }
     await new Promise((r) => setTimeout(r, 250));
   }

@@ -45,6 +45,11 @@ export class SupervisorProcess {
     return (await res.json()) as never;
   }
 
+  /** The last `lines` lines of its log, for a failure message that says where the supervisor stood. */
+  logTail(lines: number): string {
+    return this.stderr.trim().split('\n').slice(-lines).join('\n');
+  }
+
   /** Resident memory of the supervisor process (main thread and terminal-model worker), in bytes. */
   rss(): number {
     const text = readFileSync(`/proc/${this.proc.pid}/status`, 'utf8');
