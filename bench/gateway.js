@@ -52,6 +52,7 @@ async function main() {
   const shellEnv = { PATH: process.env.PATH, HOME: process.env.HOME, LC_ALL: 'C', TERM: 'xterm-256color', PS1: 'bench$ ', CREDENTIAL };
   const sup = await Supervisor.start({ command: ['bash', '--norc', '--noprofile'], env: shellEnv });
   let gateway;
+  let pollingGateway;
   try {
     await new Promise((resolve, reject) =>
       spawn(process.execPath, [join(root, 'migrations/dist/migrate.js'), '--database-url', postgres.url], { stdio: 'ignore' }).on('exit', (c) => (c === 0 ? resolve() : reject(new Error('migrate failed')))),
@@ -64,10 +65,10 @@ async function main() {
        VALUES ($1, 'bench', 'running', 'https://x.example/r', 'bash', 'local', $2, '127.0.0.1', $3, now() + interval '1 hour')`,
       [sessionId, CREDENTIAL, sup.port],
     );
-    const token = async () => {
+    const token = async (sid = sessionId) => {
       const jti = randomUUID();
-      await db.query(`INSERT INTO session_tokens (jti, session_id, mode, subject, expires_at) VALUES ($1, $2, 'interact', 'bench', now() + interval '5 minutes')`, [jti, sessionId]);
-      return new SignJWT({ sid: sessionId, mode: 'interact' })
+      await db.query(`INSERT INTO session_tokens (jti, session_id, mode, subject, expires_at) VALUES ($1, $2, 'interact', 'bench', now() + interval '5 minutes')`, [jti, sid]);
+      return new SignJWT({ sid, mode: 'interact' })
         .setProtectedHeader({ alg: 'RS256', kid: keys.kid })
         .setIssuer('cliscale')
         .setAudience('cliscale-gateway')
@@ -79,6 +80,7 @@ async function main() {
         .sign(keys.privateKey);
     };
     gateway = await startGateway({ DATABASE_URL: postgres.url, JWKS_URL: keys.url, LOG_LEVEL: 'info' });
+    pollingGateway = await startGateway({ DATABASE_URL: postgres.url, JWKS_URL: keys.url, LOG_LEVEL: 'info', RUNNER_POLL_SECONDS: '1' });
 
     const authToken = Buffer.from(CREDENTIAL).toString('base64');
     const routes = {
@@ -118,6 +120,7 @@ async function main() {
       results[name] = { connectMs: median(connects), seqMs: median(throughput), echo };
     }
     const rss = memoryOf(gateway.child.pid).rssMiB;
+    const wake = await startingSessionWake(db, token, protocol, gateway.port, pollingGateway.port, sup.port);
     await db.end();
     const d = results.direct;
     const g = results.gateway;
@@ -129,13 +132,50 @@ async function main() {
     row('echo p50 (ms)', round(d.echo.p50), round(g.echo.p50));
     row('echo p99 (ms)', round(d.echo.p99), round(g.echo.p99));
     console.log(`\ngateway RSS after the runs: ${round(rss, 0)} MiB`);
+    console.log(`\na terminal waiting for a starting session: ms from the runner's status change to its prompt (${wake.delays.length} runs, change after ${wake.delays.join('/')} ms)`);
+    console.log(`${''.padEnd(34)} ${'median'.padEnd(14)} max`);
+    for (const [what, ms] of Object.entries(wake.results)) console.log(`${what.padEnd(34)} ${String(round(median(ms))).padEnd(14)} ${round(Math.max(...ms))}`);
   } finally {
     gateway?.child.kill('SIGTERM');
+    pollingGateway?.child.kill('SIGTERM');
     await sup.stop?.();
     keys.close();
     await postgres.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * A browser connected while its session is still starting; the runner comes up after a while. The controller
+ * changes the row and NOTIFYs in one transaction: the gateway's LISTEN wakes the terminal. Baseline in the same
+ * run: the same change without NOTIFY, seen by a second gateway only through its fallback re-read of the
+ * session (RUNNER_POLL_SECONDS=1; the gateway before notifications polled with a backoff capped at 1 s).
+ */
+async function startingSessionWake(db, token, protocol, notifiedPort, pollingPort, runnerPort) {
+  const delays = [300, 700, 1300, 2100, 3300];
+  const results = { 'NOTIFY + LISTEN': [], 're-read every 1 s (no NOTIFY)': [] };
+  for (const [what, port, notify] of [['NOTIFY + LISTEN', notifiedPort, true], ['re-read every 1 s (no NOTIFY)', pollingPort, false]]) {
+    for (const delay of delays) {
+      const sid = randomUUID();
+      await db.query(
+        `INSERT INTO sessions (id, owner, status, code_url, command, runner_backend, runner_credential, expires_at)
+         VALUES ($1, 'bench', 'starting', 'https://x.example/r', 'bash', 'local', $2, now() + interval '1 hour')`,
+        [sid, CREDENTIAL],
+      );
+      const client = await WsClient.connect(0, { protocol, url: `ws://127.0.0.1:${port}/ws/${sid}?token=${await token(sid)}` });
+      await client.waitFor('the session is starting', 10_000);
+      await new Promise((r) => setTimeout(r, delay));
+      const prompt = client.waitFor('bench$ ', 10_000);
+      const t0 = now();
+      await db.query('BEGIN');
+      await db.query(`UPDATE sessions SET status = 'running', runner_host = '127.0.0.1', runner_port = $2 WHERE id = $1`, [sid, runnerPort]);
+      if (notify) await db.query("SELECT pg_notify('cliscale_sessions', $1)", [`${sid}:running`]);
+      await db.query('COMMIT');
+      results[what].push((await prompt).t - t0);
+      client.ws.close();
+    }
+  }
+  return { delays, results };
 }
 
 main().then(

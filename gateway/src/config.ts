@@ -20,6 +20,7 @@ const ENV = z.object({
   TRUST_PROXY: trustProxy.default(false),
   COOKIE_SECURE: bool.optional(),
   RUNNER_WAIT_SECONDS: int(1, 3600).default(120),
+  RUNNER_POLL_SECONDS: int(1, 300).default(2),
   MAX_CONNECTION_SECONDS: int(10, 7 * 24 * 3600).default(24 * 3600),
   IDLE_TIMEOUT_SECONDS: int(10, 7 * 24 * 3600).default(3600),
   MAX_CONNECTIONS_PER_SESSION: int(1, 10_000).default(20),
@@ -42,6 +43,8 @@ export interface GatewayConfig {
   /** undefined: Secure cookies exactly when the request came over https. */
   cookieSecure?: boolean;
   runnerWaitSeconds: number;
+  /** Fallback re-read of a starting session; the controller's notifications normally wake it first. */
+  runnerPollSeconds: number;
   maxConnectionSeconds: number;
   idleTimeoutSeconds: number;
   maxConnectionsPerSession: number;
@@ -73,6 +76,7 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
     trustProxy: e.TRUST_PROXY,
     cookieSecure: e.COOKIE_SECURE,
     runnerWaitSeconds: e.RUNNER_WAIT_SECONDS,
+    runnerPollSeconds: e.RUNNER_POLL_SECONDS,
     maxConnectionSeconds: e.MAX_CONNECTION_SECONDS,
     idleTimeoutSeconds: e.IDLE_TIMEOUT_SECONDS,
     maxConnectionsPerSession: e.MAX_CONNECTIONS_PER_SESSION,

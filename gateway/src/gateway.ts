@@ -13,6 +13,7 @@ import { handleHttp, type RouteDeps } from './http-routes.js';
 import { createMetrics } from './metrics.js';
 import type { Refusal } from './refusals.js';
 import { compileTrust, requestFacts } from './request-facts.js';
+import { SessionChanges } from './session-changes.js';
 import { TerminalBridge } from './terminal-bridge.js';
 import { TokenVerifier } from './token-verifier.js';
 import { handleUpgrade } from './upgrade-handler.js';
@@ -85,8 +86,11 @@ export async function startGateway(config: GatewayConfig, overrides: GatewayOver
     handleProtocols: (protocols) => (protocols.has('tty') ? 'tty' : false),
   });
   const limits = new ConnectionLimits({ perSession: config.maxConnectionsPerSession, perIp: config.maxConnectionsPerIp });
+  const changes = SessionChanges.forDatabase(db, logger, (up) => metrics.changesListening.set(up ? 1 : 0));
+  await changes.start();
   const settings = {
     runnerWaitMs: config.runnerWaitSeconds * 1000,
+    runnerPollMs: config.runnerPollSeconds * 1000,
     maxMessageBytes: config.maxMessageBytes,
     idleTimeoutMs: config.idleTimeoutSeconds * 1000,
     maxConnectionMs: config.maxConnectionSeconds * 1000,
@@ -107,7 +111,7 @@ export async function startGateway(config: GatewayConfig, overrides: GatewayOver
       publicOrigins: config.publicOrigins,
       isClosing: () => closing,
       onTerminal: (ws, access, peer, release) => {
-        const bridge = new TerminalBridge(ws, access, peer, { db, track, logger, metrics, settings });
+        const bridge = new TerminalBridge(ws, access, peer, { db, changes, track, logger, metrics, settings });
         bridges.add(bridge);
         ws.once('close', () => {
           bridges.delete(bridge);
@@ -126,7 +130,11 @@ export async function startGateway(config: GatewayConfig, overrides: GatewayOver
   server.on('upgrade', onUpgrade);
   let url = '';
   if (overrides.listen !== false) {
-    const bound = await listen(server, config.host, config.port);
+    const bound = await listen(server, config.host, config.port).catch(async (err: unknown) => {
+      await changes.close();
+      if (!overrides.db) await db.destroy();
+      throw err;
+    });
     url = bound.url;
     logger.info({ host: config.host, port: bound.port, jwks: config.jwksUrl }, 'gateway listening');
   }
@@ -153,6 +161,7 @@ export async function startGateway(config: GatewayConfig, overrides: GatewayOver
         // Their 'close' events record the disconnections: let those writes finish before the pool goes.
         await new Promise((r) => setImmediate(r));
         await Promise.allSettled([...writes]);
+        await changes.close();
         if (!overrides.db) await db.destroy();
       })()),
   };

@@ -6,6 +6,7 @@ export interface GatewayMetrics {
   bytes: Counter<'direction'>;
   refusals: Counter<'reason'>;
   upstreamConnectSeconds: Histogram;
+  changesListening: Gauge;
 }
 
 export function createMetrics(): GatewayMetrics {
@@ -25,6 +26,11 @@ export function createMetrics(): GatewayMetrics {
       name: 'cliscale_gateway_upstream_connect_seconds',
       help: "Time to open the WebSocket to a session's runner",
       buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+      registers: [registry],
+    }),
+    changesListening: new Gauge({
+      name: 'cliscale_gateway_session_changes_listening',
+      help: "1 while the LISTEN connection for the controller's session changes is up (0: terminals waiting for a runner poll)",
       registers: [registry],
     }),
   };

@@ -5,10 +5,13 @@ import { CloseCode, WS_SUBPROTOCOL, encodeExitStatus, encodeOutput } from '@clis
 import { FINISHED_SESSION_STATUSES, recordAudit } from '@cliscale/migrations';
 import { findTerminalSession, type Access, type TerminalSession } from './access-store.js';
 import type { GatewayMetrics } from './metrics.js';
+import type { SessionChanges, SessionWatch } from './session-changes.js';
 import { asksForExitStatus, dropInput, initForRunner, markReadOnly, relay } from './message-relay.js';
 
 export interface BridgeSettings {
   runnerWaitMs: number;
+  /** How often a terminal waiting for a starting runner reads its session when no notification comes. */
+  runnerPollMs: number;
   maxMessageBytes: number;
   idleTimeoutMs: number;
   maxConnectionMs: number;
@@ -17,6 +20,7 @@ export interface BridgeSettings {
 
 export interface BridgeContext {
   db: Knex;
+  changes: SessionChanges;
   /** Keeps a background write (the audit log) until the gateway has waited for it at shutdown. */
   track(write: Promise<unknown>): void;
   logger: Logger;
@@ -28,7 +32,6 @@ const INIT_TIMEOUT_MS = 10_000;
 const MAX_QUEUED_BEFORE_UPSTREAM = 64;
 // Text from the database (a failure reason) must not drive the browser's terminal: control characters go.
 const notice = (text: string) => encodeOutput(`\r\n\x1b[2m[cliscale] ${text.replace(/[\x00-\x1f\x7f-\x9f]/g, ' ')}\x1b[0m\r\n`);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * One browser (or ttyd client) connection, bridged to its session's runner. Waits for a runner that is still
@@ -47,6 +50,7 @@ export class TerminalBridge {
   private readonly started = Date.now();
   private lastActivity = Date.now();
   private timers: NodeJS.Timeout[] = [];
+  private watch?: SessionWatch;
 
   constructor(
     private readonly client: WebSocket,
@@ -86,32 +90,44 @@ export class TerminalBridge {
 
   /** Until the runner answers, the session ends, the client leaves or RUNNER_WAIT_SECONDS pass. */
   private async connect(log: Logger): Promise<void> {
-    const deadline = Date.now() + this.ctx.settings.runnerWaitMs;
+    const { settings, changes } = this.ctx;
+    const deadline = Date.now() + settings.runnerWaitMs;
     let told = false;
-    let delay = 100;
-    while (!this.closed) {
-      const session = await findTerminalSession(this.ctx.db, this.access.sessionId).catch(() => undefined);
-      if (session && FINISHED_SESSION_STATUSES.includes(session.status)) return this.announceEnd(session);
-      if (session?.status === 'running' && session.runner_host && session.runner_port) {
-        const started = Date.now();
-        try {
-          await this.openUpstream(session);
-          this.ctx.metrics.upstreamConnectSeconds.observe((Date.now() - started) / 1000);
-          return;
-        } catch (err) {
-          log.debug({ err: (err as Error).message }, 'runner not reachable yet');
+    let retryMs = 100;
+    // Made before the first read: a change between reading the session and waiting still wakes us.
+    this.watch = changes.watch(this.access.sessionId);
+    try {
+      while (!this.closed) {
+        const session = await findTerminalSession(this.ctx.db, this.access.sessionId).catch(() => undefined);
+        if (session && FINISHED_SESSION_STATUSES.includes(session.status)) return this.announceEnd(session);
+        const running = session?.status === 'running' && session.runner_host && session.runner_port;
+        if (running) {
+          const started = Date.now();
+          try {
+            await this.openUpstream(session);
+            this.ctx.metrics.upstreamConnectSeconds.observe((Date.now() - started) / 1000);
+            return;
+          } catch (err) {
+            log.debug({ err: (err as Error).message }, 'runner not reachable yet');
+          }
         }
+        if (!told) {
+          this.send(notice(session?.status === 'running' ? 'connecting to the session…' : 'the session is starting; its terminal appears here when it is ready…'));
+          told = true;
+        }
+        if (Date.now() > deadline) {
+          this.send(notice(`the session's terminal did not become reachable within ${Math.round(settings.runnerWaitMs / 1000)} s; try again later`));
+          return this.close(CloseCode.TRY_AGAIN_LATER, 'runner not reachable');
+        }
+        // A runner still starting announces itself with a notification; one that does not answer yet is
+        // retried. Without notifications (their connection is down) every wait is a short poll.
+        const waitMs = running || !changes.listening ? retryMs : settings.runnerPollMs;
+        await this.watch.changeOr(Math.min(waitMs, Math.max(0, deadline - Date.now()) + 10));
+        retryMs = Math.min(retryMs * 2, 1000);
       }
-      if (!told) {
-        this.send(notice(session?.status === 'running' ? 'connecting to the session…' : 'the session is starting; its terminal appears here when it is ready…'));
-        told = true;
-      }
-      if (Date.now() > deadline) {
-        this.send(notice(`the session's terminal did not become reachable within ${Math.round(this.ctx.settings.runnerWaitMs / 1000)} s; try again later`));
-        return this.close(CloseCode.TRY_AGAIN_LATER, 'runner not reachable');
-      }
-      await sleep(delay);
-      delay = Math.min(delay * 2, 1000);
+    } finally {
+      this.watch.close();
+      this.watch = undefined;
     }
   }
 
@@ -222,6 +238,7 @@ export class TerminalBridge {
   private finish(log: Logger): void {
     this.closed = true;
     for (const t of this.timers) clearInterval(t);
+    this.watch?.close(); // a wait for the runner ends with the client
     if (this.upstream && this.upstream.readyState !== WebSocket.CLOSED) this.upstream.close(CloseCode.NORMAL);
     const ms = Date.now() - this.started;
     this.ctx.metrics.connectionsOpen.dec();

@@ -5,6 +5,7 @@ import { startSupervisor, stopAllSupervisors } from '../../supervisor/test/helpe
 import { TtyClient } from '../../supervisor/test/helpers/tty-client.js';
 import { createTestDatabase, type TestDatabase } from '../../migrations/test/support/test-database.js';
 import { startTestController, type TestController } from '../../controller/test/helpers/controller-harness.js';
+import { transition } from '../../controller/src/sessions/session-store.js';
 import { startTestGateway, type TestGateway } from './helpers/gateway-harness.js';
 import { signToken } from './helpers/tokens.js';
 
@@ -51,8 +52,8 @@ async function token(sessionId: string): Promise<string> {
   return signToken({ sid: sessionId, jti });
 }
 
-async function connect(sessionId: string): Promise<TtyClient> {
-  const client = await TtyClient.connect(`${g.wsBase}/ws/${sessionId}?token=${await token(sessionId)}`, { init: { capabilities: ['exit-status'] } });
+async function connect(sessionId: string, gateway = g): Promise<TtyClient> {
+  const client = await TtyClient.connect(`${gateway.wsBase}/ws/${sessionId}?token=${await token(sessionId)}`, { init: { capabilities: ['exit-status'] } });
   clients.push(client);
   return client;
 }
@@ -110,5 +111,68 @@ describe('the gateway and its runners', () => {
     } finally {
       await short.close();
     }
+  });
+});
+
+/** The gateway's LISTEN connection, as PostgreSQL sees it. */
+async function listenerPids(): Promise<number[]> {
+  const rows = await t.db('pg_stat_activity')
+    .where({ application_name: 'cliscale-gateway-listen', datname: t.db.raw('current_database()') })
+    .select('pid');
+  return rows.map((r: { pid: number }) => r.pid);
+}
+
+describe('waiting for a starting runner: the controller\'s change notifications wake the terminal', () => {
+  // Polling only every 300 s, while a wait ends after 20 s (the harness's RUNNER_WAIT_SECONDS): a terminal
+  // that connects here was woken by the NOTIFY of the controller's own transition().
+  let slowPoll: TestGateway;
+  beforeAll(async () => {
+    slowPoll = await startTestGateway({ databaseUrl: t.url, controllerUrl: c.url, env: { RUNNER_POLL_SECONDS: '300' } });
+  });
+  afterAll(() => slowPoll?.close());
+
+  async function startsAndConnects(label: string): Promise<number> {
+    const sessionId = await sessionRow({ status: 'starting' });
+    const client = await connect(sessionId, slowPoll);
+    await client.waitForText('the session is starting');
+    const port = await freePort();
+    await runner(port, `echo ${label}-is-up; sleep 30`);
+    const changedAt = Date.now();
+    expect(await transition(t.db, sessionId, ['starting'], { status: 'running', runnerHost: '127.0.0.1', runnerPort: port })).toBeDefined();
+    await client.waitForText(`${label}-is-up`);
+    return Date.now() - changedAt;
+  }
+
+  it('connects as soon as the session is running', async () => {
+    const ms = await startsAndConnects('notified');
+    console.log(`starting -> running: the terminal shows the runner's output ${ms} ms after the change`);
+  });
+
+  it('tells a waiting terminal at once that its session ended before it ran', async () => {
+    const sessionId = await sessionRow({ status: 'starting' });
+    const client = await connect(sessionId, slowPoll);
+    await client.waitForText('the session is starting');
+    await transition(t.db, sessionId, ['starting'], { status: 'cancelled' });
+    await client.waitForText('the session has ended: cancelled');
+    expect((await client.closed).code).toBe(1000);
+  });
+
+  it('listens again after its database connection is killed, and still wakes terminals', async () => {
+    // One LISTEN connection per gateway on this database (this file runs two): kill them all.
+    const before = await listenerPids();
+    expect(before).toHaveLength(2);
+    for (const pid of before) await t.db.raw('SELECT pg_terminate_backend(?)', [pid]);
+    const deadline = Date.now() + 15_000;
+    let after: number[] = [];
+    while (Date.now() < deadline) {
+      after = await listenerPids();
+      if (after.length === before.length && !after.some((pid) => before.includes(pid))) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(after).toHaveLength(before.length);
+    expect(after.filter((pid) => before.includes(pid))).toEqual([]);
+    await startsAndConnects('relistened');
+    expect(slowPoll.logs.join('\n')).toContain('session change notifications lost');
+    expect(await (await fetch(`${slowPoll.url}/metrics`)).text()).toMatch(/^cliscale_gateway_session_changes_listening 1$/m);
   });
 });

@@ -7,6 +7,9 @@ export const ACTIVE_SESSION_STATUSES: readonly SessionStatus[] = ['pending', 'st
 /** Final: once a session is in one of these, nothing changes its status again. */
 export const FINISHED_SESSION_STATUSES: readonly SessionStatus[] = ['succeeded', 'failed', 'cancelled', 'expired'];
 
+/** Every status change is NOTIFYed on this channel, with the payload `<session id>:<status>`. */
+export const SESSION_CHANGES_CHANNEL = 'cliscale_sessions';
+
 export interface SessionRow {
   id: string;
   owner: string;

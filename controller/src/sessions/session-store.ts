@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { ACTIVE_SESSION_STATUSES, FINISHED_SESSION_STATUSES, type SessionRow, type SessionStatus } from '@cliscale/migrations';
+import { ACTIVE_SESSION_STATUSES, FINISHED_SESSION_STATUSES, SESSION_CHANGES_CHANNEL, type SessionRow, type SessionStatus } from '@cliscale/migrations';
 import type { TokenMode } from '../tokens/token-issuer.js';
 
 /** The SQL behind sessions and tokens. Status changes only ever move forward: a finished session stays finished. */
@@ -76,7 +76,7 @@ export interface StatusChange {
 /**
  * Moves a session to `change.status` if it is currently in one of `from`; returns the updated row, or
  * undefined when the session was elsewhere (already further along, or finished). Notifies listeners
- * (the gateway waits on `cliscale_sessions`) in the same transaction.
+ * (SESSION_CHANGES_CHANNEL: the gateway wakes terminals waiting for a runner) in the same transaction.
  */
 export async function transition(db: Knex, id: string, from: readonly SessionStatus[], change: StatusChange): Promise<SessionRow | undefined> {
   const finished = FINISHED_SESSION_STATUSES.includes(change.status);
@@ -94,7 +94,7 @@ export async function transition(db: Knex, id: string, from: readonly SessionSta
         ...(finished && { ended_at: tx.fn.now(), exit_code: change.exitCode ?? null, failure_reason: change.failureReason ?? null }),
       })
       .returning('*')) as SessionRow[];
-    if (row) await tx.raw('SELECT pg_notify(?, ?)', ['cliscale_sessions', `${id}:${change.status}`]);
+    if (row) await tx.raw('SELECT pg_notify(?, ?)', [SESSION_CHANGES_CHANNEL, `${id}:${change.status}`]);
     return row;
   });
 }
