@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TtyClient } from '../../supervisor/test/helpers/tty-client.js';
+import { eventually } from '../../migrations/test/support/eventually.js';
 import { createTestDatabase, type TestDatabase } from '../../migrations/test/support/test-database.js';
 import { codeFolder } from './helpers/code-fixtures.js';
 import { startTestController, type TestController } from './helpers/controller-harness.js';
@@ -67,7 +68,8 @@ describe('sessions on the local runner', () => {
     const failed = await finalState(bad.sessionId);
     expect(failed).toMatchObject({ status: 'failed', exitCode: 3, failureReason: 'the command exited with code 3' });
     expect(failed.endedAt).not.toBeNull();
-    const ended = await t.db('audit_log').where({ session_id: bad.sessionId, event: 'session.ended' }).first();
+    // Written just after the status change the API reports.
+    const ended = await eventually(() => t.db('audit_log').where({ session_id: bad.sessionId, event: 'session.ended' }).first(), 10_000, 'the session.ended audit row');
     expect(ended.detail).toMatchObject({ status: 'failed', exitCode: 3 });
     // The session's code directory is scratch space; the supervisor's log stays.
     expect(existsSync(join(c.dataDir, 'sessions', bad.sessionId, 'code'))).toBe(false);

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { startSupervisor, stopAllSupervisors } from '../../supervisor/test/helpers/supervisor-process.js';
 import { TtyClient } from '../../supervisor/test/helpers/tty-client.js';
+import { eventually } from '../../migrations/test/support/eventually.js';
 import { createTestDatabase, type TestDatabase } from '../../migrations/test/support/test-database.js';
 import { startTestController, type TestController } from '../../controller/test/helpers/controller-harness.js';
 import { transition } from '../../controller/src/sessions/session-store.js';
@@ -162,14 +163,10 @@ describe('waiting for a starting runner: the controller\'s change notifications 
     const before = await listenerPids();
     expect(before).toHaveLength(2);
     for (const pid of before) await t.db.raw('SELECT pg_terminate_backend(?)', [pid]);
-    const deadline = Date.now() + 15_000;
-    let after: number[] = [];
-    while (Date.now() < deadline) {
-      after = await listenerPids();
-      if (after.length === before.length && !after.some((pid) => before.includes(pid))) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    expect(after).toHaveLength(before.length);
+    const after = await eventually(async () => {
+      const pids = await listenerPids();
+      return pids.length === before.length && !pids.some((pid) => before.includes(pid)) && pids;
+    }, 15_000, 'new LISTEN connections');
     expect(after.filter((pid) => before.includes(pid))).toEqual([]);
     await startsAndConnects('relistened');
     expect(slowPoll.logs.join('\n')).toContain('session change notifications lost');

@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { rm } from 'node:fs/promises';
 import { TtyClient } from '../../supervisor/test/helpers/tty-client.js';
+import { eventually } from '../../migrations/test/support/eventually.js';
 import { createTestDatabase, type TestDatabase } from '../../migrations/test/support/test-database.js';
 import { codeFolder } from '../../controller/test/helpers/code-fixtures.js';
 import { startTestController, type TestController } from '../../controller/test/helpers/controller-harness.js';
@@ -59,8 +60,13 @@ describe('the terminal through the gateway', () => {
     const consumed = await t.db('session_tokens').where({ session_id: s.sessionId }).first();
     expect(consumed.consumed_at).not.toBeNull();
     expect(consumed.consumed_by_ip).toBe('127.0.0.1');
-    const events = await t.db('audit_log').where({ session_id: s.sessionId }).pluck('event');
-    expect(events).toEqual(expect.arrayContaining(['terminal.connected', 'terminal.disconnected', 'token.refused']));
+    // Written in the background: a refusal after its 401 is sent, a disconnection after the close.
+    const expected = ['terminal.connected', 'terminal.disconnected', 'token.refused'];
+    const events = await eventually(async () => {
+      const found: string[] = await t.db('audit_log').where({ session_id: s.sessionId }).pluck('event');
+      return expected.every((e) => found.includes(e)) && found;
+    }, 10_000, `audit rows ${expected.join(', ')}`);
+    expect(events).toEqual(expect.arrayContaining(expected));
   });
 
   it('accepts the token as Authorization: Bearer too, and on the page path /ws/{id}/ws', async () => {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
+import { eventually } from '../../migrations/test/support/eventually.js';
 import { createTestDatabase, type TestDatabase } from '../../migrations/test/support/test-database.js';
 import { codeFolder } from '../../controller/test/helpers/code-fixtures.js';
 import { startTestController, type TestController } from '../../controller/test/helpers/controller-harness.js';
@@ -80,8 +81,13 @@ describe('token checks', () => {
   it('records every refusal with its reason in the audit log, and never the token', async () => {
     const token = await signToken({ sid: sessionId, jti: randomUUID() });
     await upgrade(token);
-    const rows = await t.db('audit_log').where({ event: 'token.refused', session_id: sessionId });
-    expect(rows.map((r) => r.detail.reason)).toEqual(expect.arrayContaining(['unknown-token', 'expired-token', 'token-used', 'invalid-token']));
+    const reasons = ['unknown-token', 'expired-token', 'token-used', 'invalid-token'];
+    // Each refusal is written after its 401 is sent.
+    const rows = await eventually(async () => {
+      const found = await t.db('audit_log').where({ event: 'token.refused', session_id: sessionId });
+      return reasons.every((reason) => found.some((r) => r.detail.reason === reason)) && found;
+    }, 10_000, 'a token.refused audit row for each reason');
+    expect(rows.map((r) => r.detail.reason)).toEqual(expect.arrayContaining(reasons));
     expect(JSON.stringify(rows)).not.toContain(token);
     expect(gateways.flatMap((g) => g.logs).join('')).not.toContain(token);
   });

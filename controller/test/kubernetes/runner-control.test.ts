@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { alive, TEST_CONFIG, useFakeCluster } from './support/runner-fixture.js';
-import { commandSession, eventually } from './support/runner-events.js';
+import { eventually } from '../../../migrations/test/support/eventually.js';
+import { commandSession } from './support/runner-events.js';
 
 const fixture = useFakeCluster({ imagePullBackOffMs: 200 });
 

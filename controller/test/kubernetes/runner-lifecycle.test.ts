@@ -3,7 +3,8 @@ import { BatchV1Api } from '@kubernetes/client-node';
 import { TtyClient } from '../../../supervisor/test/helpers/tty-client.js';
 import { buildRunnerJob } from '../../src/runners/kubernetes/job-manifest.js';
 import { alive, TEST_CONFIG, useFakeCluster } from './support/runner-fixture.js';
-import { commandSession, eventually } from './support/runner-events.js';
+import { eventually } from '../../../migrations/test/support/eventually.js';
+import { commandSession } from './support/runner-events.js';
 
 const fixture = useFakeCluster();
 
