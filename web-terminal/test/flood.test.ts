@@ -5,8 +5,14 @@ import { expectSameBuffer } from './helpers/compare.js';
 
 const SHELL = ['-W', '--', 'bash', '--norc', '--noprofile', '-i'];
 const SHELL_ENV = { env: { PS1: 'READY> ' } };
-/** Ctrl+C during an endless flood until the prompt is back. Generous: 2 slow cores shared with other suites. */
+/** Ctrl+C pressed in the page during an endless flood until the command is gone. Generous: 2 slow cores. */
 const CTRL_C_BOUND_MS = 10_000;
+/**
+ * ... and until the prompt is back in the page: that waits for the output the page had not taken yet
+ * (its own queue, the sockets', the supervisor's, up to --client-queue-bytes), so it depends on how fast this
+ * browser parses; only a prompt that never comes is a failure.
+ */
+const PROMPT_DEADLINE_MS = 60_000;
 /** The page's main thread must get to a new task within this, however much output is arriving. */
 const MAIN_THREAD_BOUND_MS = 2_000;
 /** A flood that shows no new byte for this long has stalled (a slow machine only makes it slower). */
@@ -185,12 +191,13 @@ describeInBrowser('web terminal under a flood', () => {
     await page.screenshot('flood-after');
   }, 300_000);
 
-  it('a line flood faster than xterm can parse: PAUSE keeps the tab responsive and Ctrl+C stops it quickly', async () => {
+  it('a line flood faster than xterm can parse: PAUSE keeps the tab responsive, Ctrl+C stops the command at once', async () => {
     const sup = await startSupervisor(SHELL, SHELL_ENV);
     const page = await browser.open(`${sup.baseUrl}/`);
     await page.waitForText('READY>');
     await installEchoWatch(page);
-    await page.type("yes 'endless flood line, stopped by ctrl-c only'\n");
+    const line = 'endless flood line, stopped by ctrl-c only';
+    await page.type(`yes '${line}'\n`);
     // The flood is on once the page has taken 5 MB of it, or has fallen behind and is being resynced: from
     // then on it gets a replay of the screen per catch-up of the terminal model, a few KB each, by design.
     await waitForBytes(page, 5_000_000, sup, () => resyncs(sup.stderr) > 0);
@@ -199,20 +206,28 @@ describeInBrowser('web terminal under a flood', () => {
       stalls.push(await mainThreadDelay(page));
       await new Promise((r) => setTimeout(r, 200));
     }
-    const ms = await echoLatency(page, sup, 'Control+C', 'READY>', CTRL_C_BOUND_MS);
+    const floodRuns = () => sup.descendantCommands().some((c) => c.includes(line));
+    expect(floodRuns()).toBe(true);
+    const commandGone = (async () => {
+      const t0 = Date.now();
+      while (floodRuns() && Date.now() - t0 < CTRL_C_BOUND_MS + 5_000) await new Promise((r) => setTimeout(r, 50));
+      return Date.now() - t0;
+    })();
+    const ms = await echoLatency(page, sup, 'Control+C', 'READY>', PROMPT_DEADLINE_MS);
+    const stopMs = await commandGone;
     const flow = await page.page.evaluate(() => window.__cliscale!.flow());
     console.log(
-      `line flood: main-thread delay ${stalls.join(', ')} ms; Ctrl+C: prompt back after ${ms} ms; ` +
+      `line flood: main-thread delay ${stalls.join(', ')} ms; Ctrl+C: command gone after ${stopMs} ms, prompt back in the page after ${ms} ms; ` +
         `flow control: ${flow.pauses} pauses, ${flow.resumes} resumes, max ${(flow.maxPendingBytes / 1024).toFixed(0)} KiB pending; ` +
         `supervisor resyncs: ${resyncs(sup.stderr)}, ping drops: ${pingDrops(sup.stderr)}; sockets opened: ${await page.opens()}`,
     );
     for (const stall of stalls) expect(stall).toBeLessThan(MAIN_THREAD_BOUND_MS);
-    expect(ms).toBeLessThan(CTRL_C_BOUND_MS);
+    expect(stopMs).toBeLessThan(CTRL_C_BOUND_MS);
     expect(flow.maxPendingBytes).toBeLessThan(16 * 1024 * 1024);
     expect((await sup.status()).state).toBe('running');
     await settleAndCompare(page, sup);
     await page.screenshot('flood-ctrl-c');
-  }, 120_000);
+  }, 180_000);
 });
 
 /** Clears what was typed during the flood, runs one command, then the page must hold the server's buffer. */

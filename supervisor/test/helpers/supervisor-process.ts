@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export const SUPERVISOR_BIN = fileURLToPath(new URL('../../bin/cliscale-supervisor.js', import.meta.url));
@@ -48,6 +48,28 @@ export class SupervisorProcess {
   /** The last `lines` lines of its log, for a failure message that says where the supervisor stood. */
   logTail(lines: number): string {
     return this.stderr.trim().split('\n').slice(-lines).join('\n');
+  }
+
+  /** Command lines of the processes below the supervisor (its command and theirs), read from /proc. */
+  descendantCommands(): string[] {
+    const parentOf = new Map<number, number>();
+    const commandOf = new Map<number, string>();
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+        // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so split after the last ')'.
+        parentOf.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+        commandOf.set(Number(entry), readFileSync(`/proc/${entry}/cmdline`, 'latin1').split('\0').join(' ').trim());
+      } catch {
+        // exited meanwhile
+      }
+    }
+    const isBelow = (pid: number) => {
+      for (let p = parentOf.get(pid); p; p = parentOf.get(p)) if (p === this.proc.pid) return true;
+      return false;
+    };
+    return [...commandOf].filter(([pid]) => isBelow(pid)).map(([, command]) => command);
   }
 
   /** Resident memory of the supervisor process (main thread and terminal-model worker), in bytes. */
