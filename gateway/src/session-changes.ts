@@ -13,7 +13,8 @@ export interface SessionWatch {
 
 const RETRY_MIN_MS = 500;
 const RETRY_MAX_MS = 30_000;
-const APPLICATION_NAME = 'cliscale-gateway-listen';
+/** How the LISTEN connection shows in pg_stat_activity. */
+export const LISTEN_APPLICATION_NAME = 'cliscale-gateway-listen';
 
 /**
  * Wakes terminals that wait for their session's runner the moment the controller records a change: it
@@ -101,7 +102,7 @@ export class SessionChanges {
   private async connect(): Promise<void> {
     const client = new pg.Client({
       ...this.connection,
-      application_name: APPLICATION_NAME,
+      application_name: LISTEN_APPLICATION_NAME,
       // A connection that only listens sends nothing: keepalives notice a peer that vanished without a reset.
       keepAlive: true,
       keepAliveInitialDelayMillis: 10_000,

@@ -7,6 +7,7 @@ import { eventually } from '../../migrations/test/support/eventually.js';
 import { createTestDatabase, type TestDatabase } from '../../migrations/test/support/test-database.js';
 import { startTestController, type TestController } from '../../controller/test/helpers/controller-harness.js';
 import { transition } from '../../controller/src/sessions/session-store.js';
+import { LISTEN_APPLICATION_NAME } from '../src/session-changes.js';
 import { startTestGateway, type TestGateway } from './helpers/gateway-harness.js';
 import { signToken } from './helpers/tokens.js';
 
@@ -118,7 +119,7 @@ describe('the gateway and its runners', () => {
 /** The gateway's LISTEN connection, as PostgreSQL sees it. */
 async function listenerPids(): Promise<number[]> {
   const rows = await t.db('pg_stat_activity')
-    .where({ application_name: 'cliscale-gateway-listen', datname: t.db.raw('current_database()') })
+    .where({ application_name: LISTEN_APPLICATION_NAME, datname: t.db.raw('current_database()') })
     .select('pid');
   return rows.map((r: { pid: number }) => r.pid);
 }
