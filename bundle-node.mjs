@@ -1,31 +1,42 @@
-// The one esbuild setup of every Node component (controller, gateway, local, migrations, supervisor): each
-// component's build.mjs names its entry points and what else it needs. Runtime dependencies stay external
-// and are loaded by Node from node_modules; the workspaces' own TypeScript (@cliscale/*) is bundled in.
+// The one esbuild setup of every Node component (controller, gateway, local, database, supervisor): each
+// component's build.mjs names its entry points. The workspaces' own TypeScript (@cliscale/*) is bundled in;
+// every runtime dependency (the component's, and those of the @cliscale/* workspaces it bundles, followed
+// through their package.json) stays external and is loaded by Node from node_modules.
 import { build } from 'esbuild';
 import { cp, mkdir, readFile, stat } from 'node:fs/promises';
 
-const dependenciesOf = async (dir) => Object.keys(JSON.parse(await readFile(`${dir}package.json`, 'utf8')).dependencies ?? {});
+const root = new URL('./', import.meta.url);
+const manifest = async (folder) => JSON.parse(await readFile(new URL('package.json', folder), 'utf8'));
+const workspaceFolder = (name) => new URL(`${name.replace('@cliscale/', '')}/`, root);
+const isWorkspace = (name) => name.startsWith('@cliscale/');
 
-/**
- * Bundles `entryPoints` (name -> source, relative to the component) into `<component>/dist`.
- * `componentUrl` is the build script's import.meta.url; `alsoExternal` names the workspaces (as folders next
- * to the component) whose runtime dependencies the bundle loads too, because it bundles their code.
- */
-export async function bundleNode(componentUrl, { entryPoints, alsoExternal = [] }) {
-  const here = new URL('.', componentUrl).pathname;
-  const folders = [here, ...alsoExternal.map((ws) => new URL(`../${ws}/`, componentUrl).pathname)];
-  const external = [...new Set((await Promise.all(folders.map(dependenciesOf))).flat())].filter((d) => !d.startsWith('@cliscale/'));
+/** The runtime dependencies of the workspace in `folder`, and of the @cliscale/* workspaces it depends on, transitively. */
+async function externalsOf(folder, seen = new Set()) {
+  const found = new Set();
+  for (const dep of Object.keys((await manifest(folder)).dependencies ?? {})) {
+    if (!isWorkspace(dep)) found.add(dep);
+    else if (!seen.has(dep)) {
+      seen.add(dep);
+      for (const d of await externalsOf(workspaceFolder(dep), seen)) found.add(d);
+    }
+  }
+  return found;
+}
+
+/** Bundles `entryPoints` (name -> source, relative to the component) into `<component>/dist`. */
+export async function bundleNode(componentUrl, { entryPoints }) {
+  const here = new URL('.', componentUrl);
   await build({
     entryPoints,
     outdir: 'dist',
-    absWorkingDir: here,
+    absWorkingDir: here.pathname,
     bundle: true,
     sourcemap: true,
     logLevel: 'warning',
     platform: 'node',
     format: 'esm',
     target: 'node20',
-    external,
+    external: [...(await externalsOf(here))],
   });
 }
 

@@ -4,12 +4,13 @@ export default {
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true }] },
-  roots: ['<rootDir>/protocol', '<rootDir>/web-terminal', '<rootDir>/supervisor', '<rootDir>/migrations', '<rootDir>/controller', '<rootDir>/gateway', '<rootDir>/local', '<rootDir>/chart'],
+  roots: ['protocol', 'service-kit', 'runner-contract', 'terminal-screen', 'database', 'web-terminal', 'supervisor', 'controller', 'gateway', 'local', 'chart'].map((dir) => `<rootDir>/${dir}`),
   testMatch: ['**/test/**/*.test.ts'],
   testTimeout: 60_000,
-  // One real PostgreSQL for the run (see migrations/test/support); each test file makes its own database.
-  globalSetup: '<rootDir>/migrations/test/support/postgres-global-setup.js',
-  globalTeardown: '<rootDir>/migrations/test/support/postgres-global-teardown.js',
+  // One real PostgreSQL for the run (local mode's embedded one, see local/test/support); each test file makes
+  // its own database (test-kit's createTestDatabase).
+  globalSetup: '<rootDir>/local/test/support/postgres-global-setup.js',
+  globalTeardown: '<rootDir>/local/test/support/postgres-global-teardown.js',
   // Supervisors are real processes with real ports: keep the 2-core machine from oversubscribing.
   maxWorkers: 2,
 };

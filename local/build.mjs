@@ -1,5 +1,5 @@
-// Bundles local mode (`npm start` runs local/dist/main.js): the controller and the gateway in one process, so
-// their runtime dependencies (and the migrations') stay external, installed in node_modules.
+// Bundles local mode (`npm start` runs local/dist/main.js): the controller and the gateway in one process.
+// embedded-postgres.js: the test suite's global setup (plain JS, run before any TypeScript) starts one.
 import { bundleNode } from '../bundle-node.mjs';
 
-await bundleNode(import.meta.url, { entryPoints: { main: 'src/main.ts' }, alsoExternal: ['controller', 'gateway', 'migrations'] });
+await bundleNode(import.meta.url, { entryPoints: { main: 'src/main.ts', 'embedded-postgres': 'src/embedded-postgres.ts' } });

@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { z } from 'zod';
 import { defaultKubernetesRunnerConfig, type KubernetesRunnerConfig } from './runners/kubernetes/kubernetes-config.js';
 import { parseApiKeys, type ApiKey } from './auth/api-keys.js';
-import { bool, ConfigError, flagsAsEnv, int, list, logLevel, parseEnv, postgresUrl, trustProxy } from './config-values.js';
+import { bool, ConfigError, flagsAsEnv, int, list, logLevel, parseEnv, postgresUrl, trustProxy } from '@cliscale/service-kit';
 
 /**
  * The controller's configuration: environment variables, overridden by the few command-line flags below.

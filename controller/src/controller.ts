@@ -1,8 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { listen } from './http/listen.js';
 import type { Knex } from 'knex';
 import { pino, type Logger } from 'pino';
-import { migrateToLatest, openDatabase, pendingMigrations, startEmbeddedPostgres, type EmbeddedPostgres } from '@cliscale/migrations';
+import { openDatabase, pendingMigrations } from '@cliscale/database';
+import { listen } from '@cliscale/service-kit';
 import { apiKey } from './auth/api-keys.js';
 import { localApiKey } from './auth/local-api-key.js';
 import type { ControllerConfig } from './config.js';
@@ -47,28 +47,28 @@ export interface Controller {
 
 const knexLog = (logger: Logger) => (level: 'warn' | 'error' | 'debug', message: string) => logger[level]({ database: message });
 
-async function openConfiguredDatabase(config: ControllerConfig, logger: Logger): Promise<{ db: Knex; embedded?: EmbeddedPostgres }> {
-  if (config.databaseUrl) {
-    const db = openDatabase({ url: config.databaseUrl, maxConnections: config.dbMaxConnections, log: knexLog(logger) });
-    const pending = await pendingMigrations(db);
-    if (pending.length > 0) {
-      await db.destroy();
-      throw new Error(`the database schema is behind (pending: ${pending.join(', ')}): run \`npm run migrate\` first`);
-    }
-    return { db };
+async function openConfiguredDatabase(config: ControllerConfig, logger: Logger): Promise<Knex> {
+  if (!config.databaseUrl) throw new Error('DATABASE_URL is required (npm start runs an embedded PostgreSQL and sets it)');
+  const db = openDatabase({ url: config.databaseUrl, maxConnections: config.dbMaxConnections, log: knexLog(logger) });
+  const pending = await pendingMigrations(db);
+  if (pending.length > 0) {
+    await db.destroy();
+    throw new Error(`the database schema is behind (pending: ${pending.join(', ')}): run \`npm run migrate\` first`);
   }
-  const started = Date.now();
-  const embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, onLog: (line) => logger.debug({ postgres: line }) });
-  const db = openDatabase({ url: embedded.url, maxConnections: config.dbMaxConnections, log: knexLog(logger) });
-  const applied = await migrateToLatest(db);
-  logger.info({ dataDir: config.dataDir, port: embedded.port, migrated: applied, ms: Date.now() - started }, 'embedded PostgreSQL ready');
-  return { db, embedded };
+  return db;
+}
+
+function requireSupervisorBin(config: ControllerConfig): string {
+  const bin = config.runner.supervisorBin;
+  if (!bin) throw new Error('SUPERVISOR_BIN is required with RUNNER_BACKEND=local: the path of cliscale-supervisor (npm start sets it)');
+  return bin;
 }
 
 /** Starts the controller: database, keys, runner backend, reconciler, pruner and the HTTP API. */
 export async function startController(config: ControllerConfig, overrides: ControllerOverrides = {}): Promise<Controller> {
   const logger = overrides.logger ?? pino({ level: config.logLevel, base: { component: 'controller' } });
   const local = config.runner.backend === 'local';
+  const supervisorBin = local && !overrides.backend ? requireSupervisorBin(config) : '';
   const apiKeys = [...config.apiKeys];
   let generatedKey: string | undefined;
   if (apiKeys.length === 0) {
@@ -78,11 +78,11 @@ export async function startController(config: ControllerConfig, overrides: Contr
   }
   const keys = await loadSigningKeys({ ...config.jwt, generateInDir: local ? config.dataDir : undefined });
 
-  const { db, embedded } = await openConfiguredDatabase(config, logger);
+  const db = await openConfiguredDatabase(config, logger);
   const backend =
     overrides.backend ??
     (local
-      ? createLocalRunner({ dataDir: config.dataDir, supervisorBin: config.runner.supervisorBin, logger })
+      ? createLocalRunner({ dataDir: config.dataDir, supervisorBin, logger })
       : createKubernetesBackend(config.runner.kubernetes, logger));
   const metrics = createMetrics(db);
   const sessions = new SessionService({
@@ -170,7 +170,6 @@ export async function startController(config: ControllerConfig, overrides: Contr
         server.closeAllConnections();
         await Promise.allSettled(chains.values());
         await db.destroy();
-        await embedded?.stop();
       })()),
   };
 }

@@ -1,4 +1,4 @@
-import { configOrExit } from './config-values.js';
+import { configOrExit } from '@cliscale/service-kit';
 import { loadConfig } from './config.js';
 import { startController } from './controller.js';
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Express } from 'express';
-import { createTestDatabase, type TestDatabase } from '../../migrations/test/support/test-database.js';
+import { createTestDatabase, type TestDatabase } from '@cliscale/test-kit/test-database';
 import { startTestController, type TestController } from './helpers/controller-harness.js';
 
 let t: TestDatabase;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { rm } from 'node:fs/promises';
-import { createTestDatabase, type TestDatabase } from '../../migrations/test/support/test-database.js';
-import { codeFolder } from './helpers/code-fixtures.js';
+import { createTestDatabase, type TestDatabase } from '@cliscale/test-kit/test-database';
+import { codeFolder } from '@cliscale/test-kit/code-fixtures';
 import { ALICE, BOB, startTestController, type TestController } from './helpers/controller-harness.js';
 
 let t: TestDatabase;

@@ -4,8 +4,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose';
-import { createTestDatabase, type TestDatabase } from '../../migrations/test/support/test-database.js';
-import { codeFolder } from './helpers/code-fixtures.js';
+import { createTestDatabase, type TestDatabase } from '@cliscale/test-kit/test-database';
+import { codeFolder } from '@cliscale/test-kit/code-fixtures';
 import { BOB, startTestController, type TestController } from './helpers/controller-harness.js';
 
 let t: TestDatabase;

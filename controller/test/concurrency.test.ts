@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { rm } from 'node:fs/promises';
 import { pino } from 'pino';
-import { createTestDatabase, type TestDatabase } from '../../migrations/test/support/test-database.js';
+import { createTestDatabase, type TestDatabase } from '@cliscale/test-kit/test-database';
 import { defaultKubernetesRunnerConfig } from '../src/runners/kubernetes/kubernetes-config.js';
 import { createKubernetesRunner } from '../src/runners/kubernetes/kubernetes-runner.js';
-import { codeFolder } from './helpers/code-fixtures.js';
+import { codeFolder } from '@cliscale/test-kit/code-fixtures';
 import { ALICE, BOB, CODE_HOST, startTestController, type TestController } from './helpers/controller-harness.js';
 import { FakeCluster } from './helpers/fake-kubernetes/fake-cluster.js';
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createServer, connect, type Server, type Socket } from 'node:net';
-import { createTestDatabase, type TestDatabase } from '../../migrations/test/support/test-database.js';
+import { createTestDatabase, type TestDatabase } from '@cliscale/test-kit/test-database';
 import { startTestController, type TestController } from './helpers/controller-harness.js';
 
 /** A TCP relay on loopback in front of PostgreSQL that the test can cut and restore, like a network outage. */

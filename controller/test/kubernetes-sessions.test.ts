@@ -1,15 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { pino } from 'pino';
-import { startFileServer, bytes } from '../../supervisor/test/helpers/file-server.js';
-import { tarGz } from '../../supervisor/test/helpers/archive-builders.js';
-import { TtyClient } from '../../supervisor/test/helpers/tty-client.js';
-import { createTestDatabase, type TestDatabase } from '../../migrations/test/support/test-database.js';
+import { startFileServer, bytes } from '@cliscale/test-kit/file-server';
+import { tarGz } from '@cliscale/test-kit/archive-builders';
+import { TtyClient } from '@cliscale/test-kit/tty-client';
+import { createTestDatabase, type TestDatabase } from '@cliscale/test-kit/test-database';
 import { defaultKubernetesRunnerConfig } from '../src/runners/kubernetes/kubernetes-config.js';
 import { createKubernetesRunner } from '../src/runners/kubernetes/kubernetes-runner.js';
 import { runnerLabels } from '../src/runners/kubernetes/runner-labels.js';
 import { FakeCluster } from './helpers/fake-kubernetes/fake-cluster.js';
 import { startTestController, type TestController } from './helpers/controller-harness.js';
-import { finalState as pollFinalState } from './helpers/session-polling.js';
+import { finalState as pollFinalState } from '@cliscale/test-kit/session-polling';
 
 /**
  * The whole controller on the Kubernetes backend: sessions created through the API become Jobs on a fake

@@ -2,12 +2,12 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { TtyClient } from '../../supervisor/test/helpers/tty-client.js';
-import { eventually } from '../../migrations/test/support/eventually.js';
-import { createTestDatabase, type TestDatabase } from '../../migrations/test/support/test-database.js';
-import { codeFolder } from './helpers/code-fixtures.js';
+import { TtyClient } from '@cliscale/test-kit/tty-client';
+import { eventually } from '@cliscale/test-kit/eventually';
+import { createTestDatabase, type TestDatabase } from '@cliscale/test-kit/test-database';
+import { codeFolder } from '@cliscale/test-kit/code-fixtures';
 import { startTestController, type TestController } from './helpers/controller-harness.js';
-import { finalState as pollFinalState } from './helpers/session-polling.js';
+import { finalState as pollFinalState } from '@cliscale/test-kit/session-polling';
 
 /** Sessions that really run: the local backend starts a supervisor per session, as local mode does. */
 let t: TestDatabase;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createTestDatabase, type TestDatabase } from '../../migrations/test/support/test-database.js';
+import { createTestDatabase, type TestDatabase } from '@cliscale/test-kit/test-database';
 import { prune } from '../src/sessions/pruner.js';
 import { startTestController, type TestController } from './helpers/controller-harness.js';
 

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
-import { ACTIVE_SESSION_STATUSES, type SessionRow } from '@cliscale/migrations';
+import { ACTIVE_SESSION_STATUSES, type SessionRow } from '@cliscale/database';
 import { Refusal } from './refusals.js';
 import type { TokenClaims } from './token-verifier.js';
 

@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Knex } from 'knex';
-import { databaseAnswers } from '@cliscale/migrations';
+import { databaseAnswers } from '@cliscale/database';
 import type { Logger } from 'pino';
-import type { StaticPage } from '@cliscale/web-terminal/static-page';
+import type { StaticPage } from '@cliscale/service-kit';
 import { createGrant, findTerminalSession } from './access-store.js';
 import type { GatewayMetrics } from './metrics.js';
 import { Refusal, sendErrorPage, sendJson } from './refusals.js';

@@ -1,4 +1,4 @@
-import { configOrExit } from '@cliscale/controller/config-values';
+import { configOrExit } from '@cliscale/service-kit';
 import { loadConfig } from './config.js';
 import { startGateway } from './gateway.js';
 

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import pg from 'pg';
 import type { Logger } from 'pino';
-import { SESSION_CHANGES_CHANNEL } from '@cliscale/migrations';
+import { SESSION_CHANGES_CHANNEL } from '@cliscale/database';
 
 /** Waits for the next change of one session; made before reading the session, so no change falls in between. */
 export interface SessionWatch {

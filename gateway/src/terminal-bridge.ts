@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import WebSocket from 'ws';
 import { CloseCode, WS_SUBPROTOCOL, encodeExitStatus, encodeOutput } from '@cliscale/protocol';
-import { FINISHED_SESSION_STATUSES, recordAudit } from '@cliscale/migrations';
+import { FINISHED_SESSION_STATUSES, recordAudit } from '@cliscale/database';
 import { findTerminalSession, type Access, type TerminalSession } from './access-store.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { SessionChanges, SessionWatch } from './session-changes.js';

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { rm } from 'node:fs/promises';
-import { describeInBrowser, useBrowser } from '../../web-terminal/test/helpers/browser.js';
-import { createTestDatabase, type TestDatabase } from '../../migrations/test/support/test-database.js';
-import { codeFolder } from '../../controller/test/helpers/code-fixtures.js';
+import { describeInBrowser, useBrowser } from '@cliscale/test-kit/browser';
+import { createTestDatabase, type TestDatabase } from '@cliscale/test-kit/test-database';
+import { codeFolder } from '@cliscale/test-kit/code-fixtures';
 import { startTestController, type TestController } from '../../controller/test/helpers/controller-harness.js';
 import { startTestGateway, type TestGateway } from './helpers/gateway-harness.js';
 

@@ -1,10 +1,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
-import { startSupervisor, stopAllSupervisors } from '../../supervisor/test/helpers/supervisor-process.js';
-import { TtyClient } from '../../supervisor/test/helpers/tty-client.js';
-import { eventually } from '../../migrations/test/support/eventually.js';
-import { createTestDatabase, type TestDatabase } from '../../migrations/test/support/test-database.js';
+import { startSupervisor, stopAllSupervisors } from '@cliscale/test-kit/supervisor-process';
+import { TtyClient } from '@cliscale/test-kit/tty-client';
+import { eventually } from '@cliscale/test-kit/eventually';
+import { createTestDatabase, type TestDatabase } from '@cliscale/test-kit/test-database';
 import { startTestController, type TestController } from '../../controller/test/helpers/controller-harness.js';
 import { transition } from '../../controller/src/sessions/session-store.js';
 import { LISTEN_APPLICATION_NAME } from '../src/session-changes.js';

@@ -1,9 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { rm } from 'node:fs/promises';
-import { TtyClient } from '../../supervisor/test/helpers/tty-client.js';
-import { eventually } from '../../migrations/test/support/eventually.js';
-import { createTestDatabase, type TestDatabase } from '../../migrations/test/support/test-database.js';
-import { codeFolder } from '../../controller/test/helpers/code-fixtures.js';
+import { TtyClient } from '@cliscale/test-kit/tty-client';
+import { eventually } from '@cliscale/test-kit/eventually';
+import { createTestDatabase, type TestDatabase } from '@cliscale/test-kit/test-database';
+import { codeFolder } from '@cliscale/test-kit/code-fixtures';
 import { startTestController, type TestController } from '../../controller/test/helpers/controller-harness.js';
 import { startTestGateway, type TestGateway } from './helpers/gateway-harness.js';
 import { tryUpgrade } from './helpers/upgrade-client.js';

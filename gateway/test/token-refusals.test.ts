@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
-import { eventually } from '../../migrations/test/support/eventually.js';
-import { createTestDatabase, type TestDatabase } from '../../migrations/test/support/test-database.js';
-import { codeFolder } from '../../controller/test/helpers/code-fixtures.js';
+import { eventually } from '@cliscale/test-kit/eventually';
+import { createTestDatabase, type TestDatabase } from '@cliscale/test-kit/test-database';
+import { codeFolder } from '@cliscale/test-kit/code-fixtures';
 import { startTestController, type TestController } from '../../controller/test/helpers/controller-harness.js';
 import { startTestGateway, type TestGateway } from './helpers/gateway-harness.js';
 import { hs256WithPublicKey, signToken, unsignedToken } from './helpers/tokens.js';

@@ -4,8 +4,10 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Logger } from 'pino';
 import { startController, type Controller, type ControllerConfig } from '@cliscale/controller';
-import { listen } from '@cliscale/controller/listen';
+import { migrateToLatest, openDatabase } from '@cliscale/database';
 import { loadConfig as loadGatewayConfig, startGateway, type Gateway } from '@cliscale/gateway';
+import { listen } from '@cliscale/service-kit';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres.js';
 
 export interface LocalMode {
   /** http://127.0.0.1:<port>: the API, the JWKS and the terminals, like the production load balancer. */
@@ -18,9 +20,25 @@ export interface LocalMode {
   close(): Promise<void>;
 }
 
-function webTerminalDist(): URL {
-  const pkg = createRequire(import.meta.url).resolve('@cliscale/web-terminal/package.json');
-  return pathToFileURL(join(dirname(pkg), 'dist') + '/');
+const packageFolder = (name: string) => dirname(createRequire(import.meta.url).resolve(`${name}/package.json`));
+const webTerminalDist = () => pathToFileURL(join(packageFolder('@cliscale/web-terminal'), 'dist') + '/');
+/** The installed supervisor's command: what the local runner backend starts for each session. */
+export const supervisorBin = () => join(packageFolder('@cliscale/supervisor'), 'bin', 'cliscale-supervisor.js');
+
+/** The embedded PostgreSQL in the data folder, migrated; none when DATABASE_URL names another. */
+async function startDatabase(config: ControllerConfig, logger?: Logger): Promise<EmbeddedPostgres | undefined> {
+  if (config.databaseUrl) return undefined;
+  const embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, onLog: (line) => logger?.debug({ postgres: line }) });
+  const db = openDatabase({ url: embedded.url, maxConnections: 1 });
+  try {
+    await migrateToLatest(db);
+  } catch (err) {
+    await embedded.stop();
+    throw err;
+  } finally {
+    await db.destroy();
+  }
+  return embedded;
 }
 
 /** `/ws/*` goes to the gateway, everything else (`/api/*`, `/.well-known/*`, health) to the controller. */
@@ -33,8 +51,18 @@ const toGateway = (url: string | undefined) => url === '/ws' || (url ?? '').star
  */
 export async function startLocalMode(config: ControllerConfig, options: { env?: NodeJS.ProcessEnv; logger?: Logger; onStep?: (step: string) => void } = {}): Promise<LocalMode> {
   const step = options.onStep ?? (() => {});
-  step(`starting PostgreSQL in ${config.dataDir} (the first start creates it)`);
-  const controller = await startController(config, { listen: false, logger: options.logger });
+  if (!config.databaseUrl) step(`starting PostgreSQL in ${config.dataDir} (the first start creates it)`);
+  const embedded = await startDatabase(config, options.logger);
+  let controller: Controller;
+  try {
+    controller = await startController(
+      { ...config, databaseUrl: config.databaseUrl ?? embedded!.url, runner: { ...config.runner, supervisorBin: config.runner.supervisorBin ?? supervisorBin() } },
+      { listen: false, logger: options.logger },
+    );
+  } catch (err) {
+    await embedded?.stop();
+    throw err;
+  }
   let gateway: Gateway | undefined;
   const server: Server = createServer((req, res) => {
     if (!toGateway(req.url)) return controller.app(req, res);
@@ -53,6 +81,7 @@ export async function startLocalMode(config: ControllerConfig, options: { env?: 
     ({ port, url } = await listen(server, config.host, config.port));
   } catch (err) {
     await controller.close();
+    await embedded?.stop();
     const hint = (err as NodeJS.ErrnoException).code === 'EADDRINUSE' ? ` (port ${config.port} is in use: try --port 8090)` : '';
     throw new Error(`cannot listen on ${config.host}:${config.port}: ${(err as Error).message}${hint}`);
   }
@@ -82,6 +111,7 @@ export async function startLocalMode(config: ControllerConfig, options: { env?: 
         await controller.close();
         server.closeAllConnections();
         await closed;
+        await embedded?.stop();
       })()),
   };
 }

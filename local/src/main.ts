@@ -1,6 +1,6 @@
 import { pino } from 'pino';
 import { loadConfig } from '@cliscale/controller';
-import { configOrExit } from '@cliscale/controller/config-values';
+import { configOrExit } from '@cliscale/service-kit';
 import { banner } from './banner.js';
 import { startLocalMode } from './local-mode.js';
 

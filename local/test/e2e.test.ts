@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import { describeInBrowser, useBrowser } from '../../web-terminal/test/helpers/browser.js';
+import { describeInBrowser, useBrowser } from '@cliscale/test-kit/browser';
 import { sampleCliPath } from '../src/banner.js';
 import { LocalProcess } from './helpers/local-process.js';
-import { finalState as pollFinalState } from '../../controller/test/helpers/session-polling.js';
+import { finalState as pollFinalState } from '@cliscale/test-kit/session-polling';
 
 /**
  * The README's flow, as a new user does it: `npm start`, the printed curl (with the printed key), the

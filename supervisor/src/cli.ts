@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeSync } from 'node:fs';
 import { constants as osConstants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -7,7 +7,8 @@ import { findExecutable } from './find-executable.js';
 import { createSupervisorServer } from './http-server.js';
 import { PreparationCancelled } from './prepare/phase-error.js';
 import { runSessionLifecycle } from './session-lifecycle.js';
-import { loadStaticPage } from '@cliscale/web-terminal/static-page';
+import { encodeReadySignal } from '@cliscale/runner-contract';
+import { loadStaticPage } from '@cliscale/service-kit';
 import { TerminalSession } from './terminal-session.js';
 import { writeTerminationMessage } from './termination-message.js';
 
@@ -72,6 +73,7 @@ server.listen(config.port, config.host, () => {
   const port = typeof address === 'object' && address ? address.port : config.port;
   session = new TerminalSession(config, log, new URL('./mirror-worker.js', import.meta.url));
   log.info({ host: config.host, port, writable: config.writable }, 'listening');
+  if (config.readyFd !== undefined) signalReady(config.readyFd, port);
   void runSessionLifecycle(session, config, log, cancelPreparation.signal);
   if (process.stderr.isTTY) {
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
@@ -87,6 +89,16 @@ server.listen(config.port, config.host, () => {
   // asked to stop. (Without --no-exit, 'drained' follows once clients have the final output.)
   if (!config.exitOnJob) session.on('ended', (exit) => signals > 0 && shutdown(exit.code));
 });
+
+/** Tells the parent (local mode) where it can connect; a parent that stopped listening is no reason to stop. */
+function signalReady(fd: number, port: number): void {
+  try {
+    writeSync(fd, encodeReadySignal({ port }));
+    closeSync(fd);
+  } catch (err) {
+    log.warn({ fd, err: (err as Error).message }, 'could not write the ready signal');
+  }
+}
 
 let signals = 0;
 let stopping = false;

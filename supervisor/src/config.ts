@@ -31,6 +31,8 @@ export interface SupervisorConfig {
   exitFlushTimeoutMs: number;
   killAfterMs: number;
   logLevel: string;
+  /** An inherited file descriptor: once listening, the ready signal (runner contract) is written there. */
+  readyFd?: number;
   /** Where the session's one-line outcome is written when it ends (Kubernetes' terminationMessagePath). */
   terminationMessagePath?: string;
   /** The code to fetch and install before the command starts (the command then runs in its directory). */
@@ -105,6 +107,7 @@ const VALUE_OPTIONS: ValueOption[] = [
   { flags: '--parse-backlog-bytes <n>', key: 'parseBacklogBytes', env: 'PARSE_BACKLOG_BYTES', description: 'output not yet parsed by the terminal model before the command is paused', default: 16 << 20, parse: integer(1 << 20, 40 << 20) },
   { flags: '--exit-flush-timeout <ms>', key: 'exitFlushTimeout', env: 'EXIT_FLUSH_TIMEOUT_MS', description: 'how long to wait for clients to receive the final output', default: 10_000, parse: integer(0, 600_000) },
   { flags: '--kill-after <ms>', key: 'killAfter', env: 'KILL_AFTER_MS', description: 'after forwarding SIGTERM/SIGINT/SIGHUP, SIGKILL the command if it is still running this much later', default: 10_000, parse: integer(0, 3_600_000) },
+  { flags: '--ready-fd <fd>', key: 'readyFd', env: 'READY_FD', description: 'inherited file descriptor to write a one-line ready signal to once listening (for a parent process)', parse: integer(3, 65535) },
   { flags: '--termination-message-path <file>', key: 'terminationMessagePath', env: 'TERMINATION_MESSAGE_PATH', description: 'file that receives one line saying how the session ended (for the controller)' },
   { flags: '--log-level <level>', key: 'logLevel', env: 'LOG_LEVEL', description: 'log level', default: 'info', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
   ...CODE_VALUE_OPTIONS,
@@ -232,6 +235,7 @@ function toConfig(program: Command, env: NodeJS.ProcessEnv): SupervisorConfig {
     exitFlushTimeoutMs: o.exitFlushTimeout,
     killAfterMs: o.killAfter,
     logLevel: o.logLevel,
+    ...(o.readyFd !== undefined && { readyFd: o.readyFd }),
     ...(o.terminationMessagePath && { terminationMessagePath: resolve(o.terminationMessagePath) }),
     code,
   };

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { WS_SUBPROTOCOL } from '@cliscale/protocol';
 import type { SupervisorConfig } from './config.js';
 import { basicToken, credentialMatches, credentialToken } from './credential.js';
-import type { StaticPage } from '@cliscale/web-terminal/static-page';
+import type { StaticPage } from '@cliscale/service-kit';
 import type { TerminalSession } from './terminal-session.js';
 
 const MAX_DUMP_LINES = 1_000_000;

@@ -1,4 +1,4 @@
-import type { ScreenDump } from './headless-screen.js';
+import type { ScreenDump } from '@cliscale/terminal-screen';
 
 /** Messages between the supervisor's main thread and the terminal-model worker. Order is the contract. */
 export type ToMirror =

@@ -3,7 +3,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { parentPort, workerData } from 'node:worker_threads';
-import { HeadlessScreen } from './headless-screen.js';
+import { HeadlessScreen } from '@cliscale/terminal-screen';
 import type { FromMirror, MirrorInit, ToMirror } from './mirror-messages.js';
 
 // The worker runs at the process's own priority. At nice 10 it starved whenever other processes wanted the

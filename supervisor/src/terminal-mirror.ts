@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { Worker } from 'node:worker_threads';
-import type { ScreenDump } from './headless-screen.js';
+import type { ScreenDump } from '@cliscale/terminal-screen';
 import type { FromMirror, MirrorInit, ToMirror } from './mirror-messages.js';
 import { StreamBoundary } from './stream-boundary.js';
 

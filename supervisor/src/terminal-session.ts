@@ -16,7 +16,7 @@ import { PtyJob, type JobExit } from './pty-job.js';
 import type { FailingPhase, Phase } from './prepare/phase-error.js';
 import { failureLine } from './prepare/terminal-lines.js';
 import { TerminalMirror, type Snapshot, type SnapshotKind } from './terminal-mirror.js';
-import type { ScreenDump } from './headless-screen.js';
+import type { ScreenDump } from '@cliscale/terminal-screen';
 
 export interface SessionStatus {
   state: 'preparing' | 'running' | 'exited' | 'failed';

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectWithCleanup } from './helpers/cleanup.js';
-import { startSupervisor } from './helpers/supervisor-process.js';
+import { startSupervisor } from '@cliscale/test-kit/supervisor-process';
 
 const connect = connectWithCleanup();
 

@@ -3,11 +3,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { tarArchive, tarGz, zipArchive, type ArchiveEntry } from './helpers/archive-builders.js';
+import { tarArchive, tarGz, zipArchive, type ArchiveEntry } from '@cliscale/test-kit/archive-builders';
 import { runCodeSession } from './helpers/code-session.js';
-import { bytes, redirect, startFileServer } from './helpers/file-server.js';
+import { bytes, redirect, startFileServer } from '@cliscale/test-kit/file-server';
 import { connectWithCleanup } from './helpers/cleanup.js';
-import { startSupervisor, stopAllSupervisors } from './helpers/supervisor-process.js';
+import { startSupervisor, stopAllSupervisors } from '@cliscale/test-kit/supervisor-process';
 
 const connect = connectWithCleanup();
 

@@ -3,9 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCodeSession } from './helpers/code-session.js';
-import { createFixtureRepo, type FixtureRepo } from './helpers/git-fixtures.js';
-import { startGitHttpServer } from './helpers/git-http-server.js';
-import { stopAllSupervisors } from './helpers/supervisor-process.js';
+import { createFixtureRepo, type FixtureRepo } from '@cliscale/test-kit/git-fixtures';
+import { startGitHttpServer } from '@cliscale/test-kit/git-http-server';
+import { stopAllSupervisors } from '@cliscale/test-kit/supervisor-process';
 
 let scratch: string;
 let repo: FixtureRepo;

@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import type { Socket } from 'node:net';
 import { connectWithCleanup } from './helpers/cleanup.js';
-import { startSupervisor, type SupervisorProcess } from './helpers/supervisor-process.js';
-import { supervisorScreen, type TtyClient } from './helpers/tty-client.js';
+import { startSupervisor, type SupervisorProcess } from '@cliscale/test-kit/supervisor-process';
+import { supervisorScreen, type TtyClient } from '@cliscale/test-kit/tty-client';
 
 const connect = connectWithCleanup();
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { request } from 'node:http';
-import { startSupervisor, stopAllSupervisors, type SupervisorProcess } from './helpers/supervisor-process.js';
-import { TtyClient } from './helpers/tty-client.js';
+import { startSupervisor, stopAllSupervisors, type SupervisorProcess } from '@cliscale/test-kit/supervisor-process';
+import { TtyClient } from '@cliscale/test-kit/tty-client';
 
 afterAll(stopAllSupervisors);
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { parseConfig, ConfigError } from '../src/config.js';
 import { connectWithCleanup } from './helpers/cleanup.js';
 import { runCodeSession } from './helpers/code-session.js';
-import { startSupervisor } from './helpers/supervisor-process.js';
+import { startSupervisor } from '@cliscale/test-kit/supervisor-process';
 
 const connect = connectWithCleanup();
 let scratch: string;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { connectWithCleanup } from './helpers/cleanup.js';
-import { startSupervisor } from './helpers/supervisor-process.js';
-import { supervisorScreen, type TtyClient } from './helpers/tty-client.js';
+import { startSupervisor } from '@cliscale/test-kit/supervisor-process';
+import { supervisorScreen, type TtyClient } from '@cliscale/test-kit/tty-client';
 
 const connect = connectWithCleanup();
 

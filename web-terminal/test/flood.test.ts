@@ -1,6 +1,6 @@
 import { afterEach, expect, it } from '@jest/globals';
-import { startSupervisor, stopAllSupervisors, type SupervisorProcess } from '../../supervisor/test/helpers/supervisor-process.js';
-import { describeInBrowser, useBrowser, type TerminalPage } from './helpers/browser.js';
+import { startSupervisor, stopAllSupervisors, type SupervisorProcess } from '@cliscale/test-kit/supervisor-process';
+import { describeInBrowser, useBrowser, type TerminalPage } from '@cliscale/test-kit/browser';
 import { expectSameBuffer } from './helpers/compare.js';
 
 const SHELL = ['-W', '--', 'bash', '--norc', '--noprofile', '-i'];

@@ -1,8 +1,8 @@
 import { afterEach, expect, it } from '@jest/globals';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { startSupervisor, stopAllSupervisors } from '../../supervisor/test/helpers/supervisor-process.js';
-import { describeInBrowser, useBrowser } from './helpers/browser.js';
+import { startSupervisor, stopAllSupervisors } from '@cliscale/test-kit/supervisor-process';
+import { describeInBrowser, useBrowser } from '@cliscale/test-kit/browser';
 
 const PHONE = { width: 390, height: 700 };
 

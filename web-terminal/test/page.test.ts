@@ -1,6 +1,6 @@
 import { afterEach, expect, it } from '@jest/globals';
-import { startSupervisor, stopAllSupervisors } from '../../supervisor/test/helpers/supervisor-process.js';
-import { describeInBrowser, useBrowser } from './helpers/browser.js';
+import { startSupervisor, stopAllSupervisors } from '@cliscale/test-kit/supervisor-process';
+import { describeInBrowser, useBrowser } from '@cliscale/test-kit/browser';
 import { DropProxy } from './helpers/drop-proxy.js';
 
 const SHELL = ['-W', '--', 'bash', '--norc', '--noprofile', '-i'];

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, expect, it } from '@jest/globals';
 import { CAPABILITY_EXIT_STATUS, encodeExitStatus, encodeOutput } from '@cliscale/protocol';
-import { describeInBrowser, trimTrailingBlank, useBrowser, type TerminalPage } from './helpers/browser.js';
+import { describeInBrowser, trimTrailingBlank, useBrowser, type TerminalPage } from '@cliscale/test-kit/browser';
 import { FakeTtyd } from './helpers/fake-ttyd.js';
 
 describeInBrowser('web terminal against a minimal ttyd-like server', () => {

@@ -2,8 +2,8 @@ import { afterAll, afterEach, beforeAll, expect, it } from '@jest/globals';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startSupervisor, stopAllSupervisors, type SupervisorProcess } from '../../supervisor/test/helpers/supervisor-process.js';
-import { describeInBrowser, useBrowser, type TerminalPage } from './helpers/browser.js';
+import { startSupervisor, stopAllSupervisors, type SupervisorProcess } from '@cliscale/test-kit/supervisor-process';
+import { describeInBrowser, useBrowser, type TerminalPage } from '@cliscale/test-kit/browser';
 import { duplicateLines, expectSameBuffer } from './helpers/compare.js';
 import { DropProxy } from './helpers/drop-proxy.js';
 

@@ -1,7 +1,7 @@
 import 'zod-openapi';
 import { z } from 'zod';
-import { SESSION_STATUSES } from '@cliscale/migrations';
-import { SUPERVISOR_ENV_NAMES } from '@cliscale/supervisor/config';
+import { SESSION_STATUSES } from '@cliscale/database';
+import { PROMPT_ENV, SUPERVISOR_ENV_NAMES } from '@cliscale/runner-contract';
 
 /**
  * The API's request and response shapes: requests are validated with them, responses are built through
@@ -11,7 +11,7 @@ import { SUPERVISOR_ENV_NAMES } from '@cliscale/supervisor/config';
 const noNul = (s: string) => !s.includes('\0');
 
 /** Variables a caller may not set: the supervisor's own settings and what the process or the pod relies on. */
-const RESERVED_ENV = new Set([...SUPERVISOR_ENV_NAMES, 'PATH', 'HOME', 'USER', 'SHELL', 'TERM', 'TMPDIR', 'PWD', 'HOSTNAME', 'PROMPT']);
+const RESERVED_ENV = new Set([...SUPERVISOR_ENV_NAMES, 'PATH', 'HOME', 'USER', 'SHELL', 'TERM', 'TMPDIR', 'PWD', 'HOSTNAME', PROMPT_ENV]);
 const RESERVED_ENV_PREFIXES = ['LD_', 'NODE_', 'KUBERNETES_', 'CLISCALE_', 'GIT_', 'npm_config_', 'NPM_CONFIG_'];
 export const MAX_ENV_ENTRIES = 32;
 

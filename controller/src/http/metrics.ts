@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { SESSION_STATUSES } from '@cliscale/migrations';
+import { SESSION_STATUSES } from '@cliscale/database';
 
 export interface ControllerMetrics {
   registry: Registry;

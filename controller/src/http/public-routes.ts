@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import type { Knex } from 'knex';
-import { databaseAnswers } from '@cliscale/migrations';
+import { databaseAnswers } from '@cliscale/database';
 import type { Registry } from 'prom-client';
 import { jwks, type SigningKeys } from '../tokens/signing-keys.js';
 import { Health, Jwks } from './api-schemas.js';

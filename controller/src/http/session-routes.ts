@@ -1,5 +1,5 @@
 import { Router, type Request, type Response } from 'express';
-import type { SessionRow } from '@cliscale/migrations';
+import type { SessionRow } from '@cliscale/database';
 import type { ApiKey } from '../auth/api-keys.js';
 import type { SessionService } from '../sessions/session-service.js';
 import { decodeCursor, encodeCursor, sessionView } from '../sessions/session-view.js';

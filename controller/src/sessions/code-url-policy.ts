@@ -1,7 +1,7 @@
 import { lookup } from 'node:dns/promises';
 import { isAbsolute } from 'node:path';
 import ipaddr from 'ipaddr.js';
-import { hostAllowed } from '@cliscale/supervisor/host-allowlist';
+import { hostAllowed } from '@cliscale/runner-contract';
 import { HttpError } from '../http/http-error.js';
 
 export interface CodeUrlPolicy {

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { FINISHED_SESSION_STATUSES } from '@cliscale/migrations';
+import { FINISHED_SESSION_STATUSES } from '@cliscale/database';
 
 export interface PruneSettings {
   sessionDays: number;

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
-import { FINISHED_SESSION_STATUSES } from '@cliscale/migrations';
+import { FINISHED_SESSION_STATUSES } from '@cliscale/database';
 import { FINISHED_RUNNER_STATES, type RunnerBackend } from '../runners/runner-backend.js';
 import type { SessionService } from './session-service.js';
 import { activeSessions, sessionsByIds } from './session-store.js';

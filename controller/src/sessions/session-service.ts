@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
-import { ACTIVE_SESSION_STATUSES, FINISHED_SESSION_STATUSES, recordAudit, type SessionRow, type SessionStatus } from '@cliscale/migrations';
+import { ACTIVE_SESSION_STATUSES, FINISHED_SESSION_STATUSES, recordAudit, type SessionRow, type SessionStatus } from '@cliscale/database';
 import type { CreateSessionRequest } from '../http/api-schemas.js';
 import { HttpError } from '../http/http-error.js';
 import type { ControllerMetrics } from '../http/metrics.js';

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { ACTIVE_SESSION_STATUSES, FINISHED_SESSION_STATUSES, SESSION_CHANGES_CHANNEL, type SessionRow, type SessionStatus } from '@cliscale/migrations';
+import { ACTIVE_SESSION_STATUSES, FINISHED_SESSION_STATUSES, SESSION_CHANGES_CHANNEL, type SessionRow, type SessionStatus } from '@cliscale/database';
 import type { TokenMode } from '../tokens/token-issuer.js';
 
 /** The SQL behind sessions and tokens. Status changes only ever move forward: a finished session stays finished. */

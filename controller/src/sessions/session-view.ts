@@ -1,4 +1,4 @@
-import type { SessionRow } from '@cliscale/migrations';
+import type { SessionRow } from '@cliscale/database';
 import { Session } from '../http/api-schemas.js';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);

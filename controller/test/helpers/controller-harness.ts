@@ -1,9 +1,9 @@
-import { generateKeyPairSync } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { pino, type Logger } from 'pino';
+import { capturedLogger } from '@cliscale/test-kit/logs';
+import { SIGNING_KEY_PEM } from '@cliscale/test-kit/signing-key';
+import { SUPERVISOR_BIN } from '@cliscale/test-kit/supervisor-process';
 import { loadConfig, startController, type Controller, type ControllerOverrides } from '../../src/index.js';
 import type { ResolveHost } from '../../src/sessions/code-url-policy.js';
 
@@ -11,21 +11,6 @@ export const ALICE = { name: 'alice', key: 'alice-key-0123456789abcdef' };
 export const BOB = { name: 'bob', key: 'bob-key-0123456789abcdef' };
 /** The allowlisted code host in tests. Its "DNS" answer is a public documentation address. */
 export const CODE_HOST = 'code.example';
-
-/** One RSA key per test run: generating one costs ~100 ms. */
-export const SIGNING_KEY_PEM = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
-
-/** A debug-level logger whose JSON lines land in `logs` (for "no key or token in the logs" checks). */
-export function capturedLogger(): { logs: string[]; logger: Logger } {
-  const logs: string[] = [];
-  const sink = new Writable({
-    write(chunk, _enc, done) {
-      logs.push(String(chunk));
-      done();
-    },
-  });
-  return { logs, logger: pino({ level: 'debug' }, sink) };
-}
 
 /** Answers like DNS would, from a table (tests never ask a real resolver). */
 export function tableResolver(table: Record<string, string[]>): ResolveHost {
@@ -58,6 +43,7 @@ export async function startTestController(options: {
     PORT: '0',
     API_KEYS: `${ALICE.name}:${ALICE.key},${BOB.name}:${BOB.key}`,
     DATABASE_URL: options.databaseUrl,
+    SUPERVISOR_BIN,
     CLISCALE_DATA_DIR: dataDir,
     JWT_PRIVATE_KEY: SIGNING_KEY_PEM,
     ALLOWED_CODE_HOSTS: CODE_HOST,

@@ -5,7 +5,7 @@ import { buildRunnerJob } from '../../src/runners/kubernetes/job-manifest.js';
 import { FakeCluster } from '../helpers/fake-kubernetes/fake-cluster.js';
 import type { FakePod } from '../helpers/fake-kubernetes/types.js';
 import { alive, TEST_CONFIG, useFakeCluster } from './support/runner-fixture.js';
-import { eventually } from '../../../migrations/test/support/eventually.js';
+import { eventually } from '@cliscale/test-kit/eventually';
 import { commandSession } from './support/runner-events.js';
 
 /** The fake must behave where fakes usually lie; these pin down what the backend's tests rely on. */

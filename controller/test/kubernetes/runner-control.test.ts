@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { alive, TEST_CONFIG, useFakeCluster } from './support/runner-fixture.js';
-import { eventually } from '../../../migrations/test/support/eventually.js';
+import { eventually } from '@cliscale/test-kit/eventually';
 import { commandSession } from './support/runner-events.js';
 
 const fixture = useFakeCluster({ imagePullBackOffMs: 200 });

@@ -1,9 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import { BatchV1Api } from '@kubernetes/client-node';
-import { TtyClient } from '../../../supervisor/test/helpers/tty-client.js';
+import { TtyClient } from '@cliscale/test-kit/tty-client';
 import { buildRunnerJob } from '../../src/runners/kubernetes/job-manifest.js';
 import { alive, TEST_CONFIG, useFakeCluster } from './support/runner-fixture.js';
-import { eventually } from '../../../migrations/test/support/eventually.js';
+import { eventually } from '@cliscale/test-kit/eventually';
 import { commandSession } from './support/runner-events.js';
 
 const fixture = useFakeCluster();

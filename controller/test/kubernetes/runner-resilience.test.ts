@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { RunnerUnavailableError } from '../../src/runners/runner-backend.js';
 import { TEST_CONFIG, useFakeCluster } from './support/runner-fixture.js';
-import { eventually } from '../../../migrations/test/support/eventually.js';
+import { eventually } from '@cliscale/test-kit/eventually';
 import { commandSession } from './support/runner-events.js';
 
 const fixture = useFakeCluster({ bookmarkIntervalMs: 200 });

@@ -1,4 +1,4 @@
-import { capturedLogger } from '../../../controller/test/helpers/controller-harness.js';
+import { capturedLogger } from '@cliscale/test-kit/logs';
 import { loadConfig, startGateway, type Gateway } from '../../src/index.js';
 
 export interface TestGateway {

@@ -1,6 +1,6 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { calculateJwkThumbprint, SignJWT, type JWK } from 'jose';
-import { SIGNING_KEY_PEM } from '../../../controller/test/helpers/controller-harness.js';
+import { SIGNING_KEY_PEM } from '@cliscale/test-kit/signing-key';
 
 const controllerKey = createPrivateKey(SIGNING_KEY_PEM);
 const strangerKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;

@@ -2,7 +2,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CodeConfig } from '../config-code.js';
 import { PhaseError } from './phase-error.js';
-import { hostAllowed } from './host-allowlist.js';
+import { hostAllowed } from '@cliscale/runner-contract';
 
 export type ArchiveFormat = 'zip' | 'tar.gz' | 'tar';
 

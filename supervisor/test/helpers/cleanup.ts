@@ -1,6 +1,6 @@
 import { afterEach } from '@jest/globals';
-import { stopAllSupervisors } from './supervisor-process.js';
-import { TtyClient, type ConnectOptions } from './tty-client.js';
+import { stopAllSupervisors } from '@cliscale/test-kit/supervisor-process';
+import { TtyClient, type ConnectOptions } from '@cliscale/test-kit/tty-client';
 
 /**
  * Registers an afterEach that closes every client and stops every supervisor (and its command), and returns

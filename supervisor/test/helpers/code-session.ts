@@ -1,5 +1,5 @@
-import { startSupervisor, type SupervisorProcess } from './supervisor-process.js';
-import { supervisorScreen } from './tty-client.js';
+import { startSupervisor, type SupervisorProcess } from '@cliscale/test-kit/supervisor-process';
+import { supervisorScreen } from '@cliscale/test-kit/tty-client';
 
 export interface SessionOutcome {
   /** GET /status once the session was over. */

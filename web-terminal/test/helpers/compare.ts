@@ -1,7 +1,7 @@
 import { expect } from '@jest/globals';
-import type { SupervisorProcess } from '../../../supervisor/test/helpers/supervisor-process.js';
-import { supervisorScreen } from '../../../supervisor/test/helpers/tty-client.js';
-import { trimTrailingBlank, type TerminalPage } from './browser.js';
+import type { SupervisorProcess } from '@cliscale/test-kit/supervisor-process';
+import { supervisorScreen } from '@cliscale/test-kit/tty-client';
+import { trimTrailingBlank, type TerminalPage } from '@cliscale/test-kit/browser';
 
 /**
  * The browser's buffer must equal the supervisor's headless buffer line for line (scrollback included;

@@ -1,6 +1,6 @@
 import type { V1EnvVar, V1Job } from '@kubernetes/client-node';
 import type { RunnerSpec } from '../runner-backend.js';
-import { TERMINATION_MESSAGE_PATH } from '../termination-reason.js';
+import { runnerEnvironment, TERMINATION_MESSAGE_PATH } from '@cliscale/runner-contract';
 import type { KubernetesRunnerConfig } from './kubernetes-config.js';
 import { runnerJobName, runnerLabels } from './runner-labels.js';
 
@@ -16,17 +16,19 @@ export const TMP_MOUNT_PATH = '/tmp';
  */
 export function runnerContractEnv(config: KubernetesRunnerConfig): Record<string, string> {
   return {
-    PORT: String(config.port),
-    HOST: '0.0.0.0',
-    EXIT_ON_JOB: 'true',
-    // The gateway enforces view-only tokens; the supervisor itself accepts input.
-    WRITABLE: 'true',
-    CODE_DIR: `${WORKSPACE_MOUNT_PATH}/code`,
+    ...runnerEnvironment({
+      port: config.port,
+      host: '0.0.0.0',
+      exitOnJob: true,
+      // The gateway enforces view-only tokens; the supervisor itself accepts input.
+      writable: true,
+      codeDir: `${WORKSPACE_MOUNT_PATH}/code`,
+      // The supervisor's one-line outcome ("fetch failed: ...") reaches the pod's status through this file.
+      terminationMessagePath: TERMINATION_MESSAGE_PATH,
+    }),
     HOME: `${WORKSPACE_MOUNT_PATH}/home`,
     TMPDIR: TMP_MOUNT_PATH,
     npm_config_cache: `${WORKSPACE_MOUNT_PATH}/home/.npm`,
-    // The supervisor's one-line outcome ("fetch failed: ...") reaches the pod's status through this file.
-    TERMINATION_MESSAGE_PATH,
   };
 }
 

@@ -1,6 +1,6 @@
 import type { V1Job, V1Pod } from '@kubernetes/client-node';
 import type { RunnerEvent } from '../runner-backend.js';
-import { terminationReason } from '../termination-reason.js';
+import { terminationReason } from '@cliscale/runner-contract';
 import { runnerJobName, sessionIdOf } from './runner-labels.js';
 
 /**

@@ -1,17 +1,17 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { mkdir, open, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
-import { terminationReason } from '../termination-reason.js';
+import { parseReadySignal, runnerEnvironment, TERMINATION_MESSAGE_READ_BYTES, terminationReason } from '@cliscale/runner-contract';
 import { RunnerUnavailableError, type RunnerBackend, type RunnerEvent, type RunnerEventListener, type RunnerSnapshot, type RunnerSpec } from '../runner-backend.js';
 
 export interface LocalRunnerOptions {
   /** Session folders go under `<dataDir>/sessions/<id>/` (code, supervisor.log). */
   dataDir: string;
-  /** The supervisor's bin script; default: the @cliscale/supervisor workspace's. */
-  supervisorBin?: string;
+  /** The supervisor's bin script (local mode passes the installed @cliscale/supervisor's). */
+  supervisorBin: string;
   logger: Logger;
   /** After SIGTERM, SIGKILL a supervisor still running this much later. */
   killAfterMs?: number;
@@ -29,12 +29,16 @@ interface LocalRunner {
   exited: Promise<void>;
 }
 
-/** The first 4 KiB of a file (as much as Kubernetes keeps of a termination message), or undefined. */
+/** The file descriptor of the child's ready signal (its stdio[3]). */
+const READY_FD = 3;
+const MAX_READY_LINE = 1024;
+
+/** The start of a file (as much as Kubernetes keeps of a termination message), or undefined. */
 async function readHead(path: string): Promise<string | undefined> {
   const file = await open(path, 'r').catch(() => undefined);
   if (!file) return undefined;
   try {
-    const buffer = Buffer.alloc(4096);
+    const buffer = Buffer.alloc(TERMINATION_MESSAGE_READ_BYTES);
     const { bytesRead } = await file.read(buffer, 0, buffer.length, 0);
     return buffer.subarray(0, bytesRead).toString('utf8');
   } finally {
@@ -42,18 +46,13 @@ async function readHead(path: string): Promise<string | undefined> {
   }
 }
 
-function defaultSupervisorBin(): string {
-  const pkg = createRequire(import.meta.url).resolve('@cliscale/supervisor/package.json');
-  return join(dirname(pkg), 'bin', 'cliscale-supervisor.js');
-}
-
 /**
  * Local mode's runner: the supervisor as a child process on a free loopback port, with the same
- * environment contract as a runner pod. The port is the one the supervisor reports once it listens.
+ * environment contract as a runner pod. The port is the one the supervisor reports in its ready signal.
  */
 export function createLocalRunner(o: LocalRunnerOptions): RunnerBackend {
   const runners = new Map<string, LocalRunner>();
-  const bin = o.supervisorBin ?? defaultSupervisorBin();
+  const bin = o.supervisorBin;
   const killAfterMs = o.killAfterMs ?? 10_000;
   let listener: RunnerEventListener = () => {};
 
@@ -82,24 +81,26 @@ export function createLocalRunner(o: LocalRunnerOptions): RunnerBackend {
       if (runners.has(spec.sessionId)) return { runnerName };
       const dir = resolve(o.dataDir, 'sessions', spec.sessionId);
       await mkdir(dir, { recursive: true, mode: 0o700 });
-      const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => INHERITED_ENV.test(k)));
+      const inherited = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => INHERITED_ENV.test(e[0]) && e[1] !== undefined));
       const messageFile = join(dir, 'termination-message');
-      const env = {
-        ...inherited,
-        ...spec.env,
-        PORT: '0',
-        HOST: '127.0.0.1',
-        EXIT_ON_JOB: 'true',
-        WRITABLE: 'true',
-        CODE_DIR: join(dir, 'code'),
-        TERMINATION_MESSAGE_PATH: messageFile,
-        // Its stdin is a pipe from this process: if the controller is killed outright, the supervisor and its
-        // command stop instead of running on unowned.
-        EXIT_WITH_STDIN: 'true',
-      };
+      const env = runnerEnvironment(
+        {
+          port: 0,
+          host: '127.0.0.1',
+          exitOnJob: true,
+          writable: true,
+          codeDir: join(dir, 'code'),
+          terminationMessagePath: messageFile,
+          // Its stdin is a pipe from this process: if the controller is killed outright, the supervisor and its
+          // command stop instead of running on unowned.
+          exitWithStdin: true,
+          readyFd: READY_FD,
+        },
+        { ...inherited, ...spec.env },
+      );
       let child: ChildProcess;
       try {
-        child = spawn(process.execPath, [bin], { env, cwd: dir, stdio: ['pipe', 'ignore', 'pipe'] });
+        child = spawn(process.execPath, [bin], { env, cwd: dir, stdio: ['pipe', 'ignore', 'pipe', 'pipe'] });
       } catch (err) {
         throw new RunnerUnavailableError(`could not start the supervisor: ${(err as Error).message}`);
       }
@@ -114,25 +115,23 @@ export function createLocalRunner(o: LocalRunnerOptions): RunnerBackend {
       };
       runners.set(spec.sessionId, runner);
 
-      let pending = '';
-      child.stderr!.on('data', (chunk: Buffer) => {
-        log.write(chunk);
-        if (runner.state.state !== 'starting') return;
-        pending += chunk.toString('utf8');
-        const line = pending.split('\n').find((l) => l.includes('"msg":"listening"'));
-        if (!line) return;
-        pending = '';
-        try {
-          const port = (JSON.parse(line) as { port: number }).port;
-          emit(runner, { state: 'running', endpoint: { host: '127.0.0.1', port } });
-        } catch {
-          // not the JSON line we expect; keep waiting
-        }
+      child.stderr!.pipe(log);
+      // The ready signal: one short line. Anything longer, or anything after it, is not read.
+      const ready = child.stdio[READY_FD] as Readable;
+      let line = '';
+      ready.on('error', () => {}); // a child that dies early closes it; its exit is handled below
+      ready.on('data', (chunk: Buffer) => {
+        line += chunk.toString('utf8');
+        const end = line.indexOf('\n');
+        if (end < 0 && line.length < MAX_READY_LINE) return;
+        ready.destroy();
+        const signal = end >= 0 ? parseReadySignal(line.slice(0, end)) : undefined;
+        if (signal && runner.state.state === 'starting') emit(runner, { state: 'running', endpoint: { host: '127.0.0.1', port: signal.port } });
+        else o.logger.warn({ sessionId: spec.sessionId }, 'the supervisor sent no valid ready signal');
       });
       child.once('error', (err) => o.logger.error({ sessionId: spec.sessionId, err }, 'supervisor process error'));
       void runner.exited.then(async () => {
         clearTimeout(runner.deadline);
-        log.end();
         const code = child.exitCode;
         if (runner.stopReason === 'expired') emit(runner, { state: 'expired', reason: 'deadline exceeded' });
         else if (runner.stopReason === 'cancelled') emit(runner, { state: 'cancelled', reason: 'runner stopped' });

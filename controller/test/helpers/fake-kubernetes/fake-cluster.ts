@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { KubeConfig } from '@kubernetes/client-node';
-import { SUPERVISOR_BIN } from '../../../../supervisor/test/helpers/supervisor-process.js';
+import { SUPERVISOR_BIN } from '@cliscale/test-kit/supervisor-process';
 import { FakeApiServer } from './api-server.js';
 import { Deletions } from './deletions.js';
 import { FakeJobController } from './job-controller.js';

@@ -2,7 +2,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-export const SUPERVISOR_BIN = fileURLToPath(new URL('../../bin/cliscale-supervisor.js', import.meta.url));
+/**
+ * The supervisor's command (built by `npm run build`). A process the tests start, not code they import:
+ * SUPERVISOR_BIN points elsewhere (an installed `cliscale-supervisor`).
+ */
+export const SUPERVISOR_BIN = process.env.SUPERVISOR_BIN ?? fileURLToPath(new URL('../../supervisor/bin/cliscale-supervisor.js', import.meta.url));
 
 export interface ProcessExit {
   code: number | null;

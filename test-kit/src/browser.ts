@@ -5,16 +5,29 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import type { ConnectionState } from '../../src/status-bar.js';
-// Type-only: the debug hook's declaration of window.__cliscale.
-import type {} from '../../src/debug-hook.js';
+import type { Terminal } from '@xterm/xterm';
+
+/**
+ * What the web terminal exposes as `(window as unknown as HookWindow).__cliscale` (web-terminal/src/debug-hook.ts), as far as tests
+ * read it: its xterm, its connection state and how many sockets it opened.
+ */
+export interface PageHook {
+  term: Terminal;
+  state(): ConnectionState;
+  opens(): number;
+}
+export interface ConnectionState {
+  kind: 'connecting' | 'live' | 'reconnecting' | 'ended';
+  [detail: string]: unknown;
+}
+type HookWindow = { __cliscale?: PageHook };
 
 /** Debian's chromium (apt-get install chromium); never a downloaded browser. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const HAS_CHROMIUM = existsSync(CHROMIUM_PATH);
 /** .ci/run looks for chromium processes with this in their command line: none may outlive the tests. */
 export const USER_DATA_DIR_PREFIX = 'cliscale-chromium-';
-export const ARTIFACTS_DIR = fileURLToPath(new URL('../../../test-artifacts/web-terminal/', import.meta.url));
+export const ARTIFACTS_DIR = fileURLToPath(new URL('../../test-artifacts/', import.meta.url));
 
 const CHROMIUM_ARGS = [
   '--headless',
@@ -67,7 +80,7 @@ export class BrowserSession {
     const errors: string[] = [];
     page.on('pageerror', (err) => errors.push(err.message));
     await page.goto(url);
-    await page.waitForFunction(() => window.__cliscale !== undefined);
+    await page.waitForFunction(() => (window as unknown as HookWindow).__cliscale !== undefined);
     return new TerminalPage(page, errors);
   }
 
@@ -110,7 +123,7 @@ export function useBrowser(): BrowserForTests {
   };
 }
 
-/** The web terminal in a tab: reads its xterm buffer and status through `window.__cliscale`. */
+/** The web terminal in a tab: reads its xterm buffer and status through `(window as unknown as HookWindow).__cliscale`. */
 export class TerminalPage {
   constructor(
     readonly page: Page,
@@ -121,7 +134,7 @@ export class TerminalPage {
   /** Every line of the active buffer (scrollback, then screen), right-trimmed, after xterm parsed all it got. */
   async bufferLines(): Promise<string[]> {
     return this.page.evaluate(async () => {
-      const term = window.__cliscale!.term;
+      const term = (window as unknown as HookWindow).__cliscale!.term;
       await new Promise<void>((resolve) => term.write('', resolve));
       const buf = term.buffer.active;
       const lines: string[] = [];
@@ -140,7 +153,7 @@ export class TerminalPage {
     try {
       await this.page.waitForFunction(
         (a: { text?: string; source?: string; flags?: string }) => {
-          const buf = window.__cliscale!.term.buffer.active;
+          const buf = (window as unknown as HookWindow).__cliscale!.term.buffer.active;
           const lines: string[] = [];
           for (let i = 0; i < buf.length; i++) lines.push(buf.getLine(i)?.translateToString(true) ?? '');
           const text = lines.join('\n');
@@ -156,21 +169,21 @@ export class TerminalPage {
   }
 
   state(): Promise<ConnectionState> {
-    return this.page.evaluate(() => window.__cliscale!.state());
+    return this.page.evaluate(() => (window as unknown as HookWindow).__cliscale!.state());
   }
 
   opens(): Promise<number> {
-    return this.page.evaluate(() => window.__cliscale!.opens());
+    return this.page.evaluate(() => (window as unknown as HookWindow).__cliscale!.opens());
   }
 
   async waitForState(kind: ConnectionState['kind'], timeoutMs = 15_000): Promise<void> {
-    await this.page.waitForFunction((k) => window.__cliscale!.state().kind === k, kind, { timeout: timeoutMs, polling: 50 });
+    await this.page.waitForFunction((k) => (window as unknown as HookWindow).__cliscale!.state().kind === k, kind, { timeout: timeoutMs, polling: 50 });
   }
 
   /** Waits until the page has opened `count` sockets in all and the last one is live. */
   async waitForOpens(count: number, timeoutMs = 15_000): Promise<void> {
     await this.page.waitForFunction(
-      (n) => window.__cliscale!.opens() >= n && window.__cliscale!.state().kind === 'live',
+      (n) => (window as unknown as HookWindow).__cliscale!.opens() >= n && (window as unknown as HookWindow).__cliscale!.state().kind === 'live',
       count,
       { timeout: timeoutMs, polling: 50 },
     );
@@ -181,7 +194,7 @@ export class TerminalPage {
   }
 
   size(): Promise<{ cols: number; rows: number }> {
-    return this.page.evaluate(() => ({ cols: window.__cliscale!.term.cols, rows: window.__cliscale!.term.rows }));
+    return this.page.evaluate(() => ({ cols: (window as unknown as HookWindow).__cliscale!.term.cols, rows: (window as unknown as HookWindow).__cliscale!.term.rows }));
   }
 
   /** Types into the terminal as a user would (keyboard events into xterm's textarea). */

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import pg from 'pg';
-import { migrateToLatest, openDatabase } from '../../src/index.js';
+import { migrateToLatest, openDatabase } from '@cliscale/database';
 
 export interface TestDatabase {
   /** postgres://… of a fresh, migrated database of its own. */

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { migrateToLatest, pendingMigrations, recordAudit } from '../src/index.js';
-import { createTestDatabase, type TestDatabase } from './support/test-database.js';
+import { createTestDatabase, type TestDatabase } from '@cliscale/test-kit/test-database';
 
 const MIGRATE_BIN = fileURLToPath(new URL('../dist/migrate.js', import.meta.url));
 

@@ -12,7 +12,7 @@ import {
   type InitMessage,
   type ServerMessage,
 } from '@cliscale/protocol';
-import { HeadlessScreen, type ScreenDump } from '../../src/headless-screen.js';
+import { HeadlessScreen, type ScreenDump } from '@cliscale/terminal-screen';
 
 export interface ConnectOptions {
   init?: Partial<InitMessage> | false;
