@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Knex } from 'knex';
 import { pino, type Logger } from 'pino';
-import { openDatabase, pendingMigrations } from '@cliscale/database';
+import { openDatabase, pendingMigrations, prune } from '@cliscale/database';
 import { listen } from '@cliscale/service-kit';
 import { apiKey } from './auth/api-keys.js';
 import { localApiKey } from './auth/local-api-key.js';
@@ -13,7 +13,6 @@ import { createKubernetesBackend } from './runners/create-kubernetes-backend.js'
 import { createLocalRunner } from './runners/local/local-runner.js';
 import type { RunnerBackend, RunnerEvent } from './runners/runner-backend.js';
 import { resolveWithDns, type ResolveHost } from './sessions/code-url-policy.js';
-import { prune } from './sessions/pruner.js';
 import { reconcile } from './sessions/reconciler.js';
 import { SessionService } from './sessions/session-service.js';
 import { loadSigningKeys } from './tokens/signing-keys.js';

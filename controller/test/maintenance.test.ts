@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { prune } from '@cliscale/database';
 import { createTestDatabase, type TestDatabase } from '@cliscale/test-kit/test-database';
-import { prune } from '../src/sessions/pruner.js';
 import { startTestController, type TestController } from './helpers/controller-harness.js';
 
 let t: TestDatabase;

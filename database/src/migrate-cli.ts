@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { migrateToLatest } from './migrate.js';
-import { openDatabase, redactDatabaseUrl } from './database.js';
+import { openDatabase, redactDatabaseUrl } from './connection.js';
 
 /**
  * `npm run migrate`: brings the database at DATABASE_URL to the latest schema and exits (the chart's

@@ -7,9 +7,6 @@ export const ACTIVE_SESSION_STATUSES: readonly SessionStatus[] = ['pending', 'st
 /** Final: once a session is in one of these, nothing changes its status again. */
 export const FINISHED_SESSION_STATUSES: readonly SessionStatus[] = ['succeeded', 'failed', 'cancelled', 'expired'];
 
-/** Every status change is NOTIFYed on this channel, with the payload `<session id>:<status>`. */
-export const SESSION_CHANGES_CHANNEL = 'cliscale_sessions';
-
 export interface SessionRow {
   id: string;
   owner: string;
@@ -35,10 +32,13 @@ export interface SessionRow {
   expires_at: Date;
 }
 
+/** What a terminal token or grant allows: typing into the session, or only watching it. */
+export type AccessMode = 'interact' | 'view';
+
 export interface SessionTokenRow {
   jti: string;
   session_id: string;
-  mode: 'interact' | 'view';
+  mode: AccessMode;
   subject: string;
   issued_at: Date;
   expires_at: Date;

@@ -3,20 +3,21 @@ import type { Duplex } from 'node:stream';
 import type { Knex } from 'knex';
 import { pino, type Logger } from 'pino';
 import { WebSocketServer } from 'ws';
-import { listen } from '@cliscale/service-kit';
-import { openDatabase, pendingMigrations, recordAudit } from '@cliscale/database';
+import { openDatabase, pendingMigrations, recordAudit, SessionChanges } from '@cliscale/database';
 import { CloseCode } from '@cliscale/protocol';
-import { loadStaticPage } from '@cliscale/service-kit';
+import { listen, loadStaticPage } from '@cliscale/service-kit';
 import type { GatewayConfig } from './config.js';
 import { ConnectionLimits } from './connection-limits.js';
 import { handleHttp, type RouteDeps } from './http-routes.js';
 import { createMetrics } from './metrics.js';
 import type { Refusal } from './refusals.js';
 import { compileTrust, requestFacts } from './request-facts.js';
-import { SessionChanges } from './session-changes.js';
 import { TerminalBridge } from './terminal-bridge.js';
 import { TokenVerifier } from './token-verifier.js';
 import { handleUpgrade } from './upgrade-handler.js';
+
+/** How the gateway's LISTEN connection shows in pg_stat_activity. */
+export const LISTEN_APPLICATION_NAME = 'cliscale-gateway-listen';
 
 export interface GatewayOverrides {
   logger?: Logger;
@@ -86,7 +87,11 @@ export async function startGateway(config: GatewayConfig, overrides: GatewayOver
     handleProtocols: (protocols) => (protocols.has('tty') ? 'tty' : false),
   });
   const limits = new ConnectionLimits({ perSession: config.maxConnectionsPerSession, perIp: config.maxConnectionsPerIp });
-  const changes = SessionChanges.forDatabase(db, logger, (up) => metrics.changesListening.set(up ? 1 : 0));
+  const changes = SessionChanges.forDatabase(db, {
+    log: logger,
+    applicationName: LISTEN_APPLICATION_NAME,
+    onListening: (up) => metrics.changesListening.set(up ? 1 : 0),
+  });
   await changes.start();
   const settings = {
     runnerWaitMs: config.runnerWaitSeconds * 1000,

@@ -3,7 +3,7 @@ import type { Knex } from 'knex';
 import { databaseAnswers } from '@cliscale/database';
 import type { Logger } from 'pino';
 import type { StaticPage } from '@cliscale/service-kit';
-import { createGrant, findTerminalSession } from './access-store.js';
+import { createGrant, findTerminalSession } from '@cliscale/database';
 import type { GatewayMetrics } from './metrics.js';
 import { Refusal, sendErrorPage, sendJson } from './refusals.js';
 import { authorize } from './terminal-access.js';

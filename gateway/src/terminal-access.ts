@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Knex } from 'knex';
-import { consumeToken, findGrant, type Access } from './access-store.js';
+import { consumeToken, findGrant, type Access, type TokenRefusal } from '@cliscale/database';
 import { Refusal } from './refusals.js';
 import { terminalCookieValue } from './terminal-cookie.js';
 import type { TokenVerifier } from './token-verifier.js';
@@ -39,7 +39,9 @@ async function grantedAccess(req: IncomingMessage, url: URL, { sessionId, viewPa
   const token = presentedToken(req, url);
   if (token) {
     const claims = await deps.verifier.verify(token, sessionId);
-    return consumeToken(deps.db, claims, deps.clientIp);
+    const spent = await consumeToken(deps.db, claims, deps.clientIp);
+    if ('refused' in spent) throw tokenRefusal(spent.refused);
+    return spent.access;
   }
   const cookie = terminalCookieValue(req, viewPath ? 'view' : 'interact');
   if (!cookie) {
@@ -48,4 +50,20 @@ async function grantedAccess(req: IncomingMessage, url: URL, { sessionId, viewPa
   const grant = await findGrant(deps.db, cookie, sessionId);
   if (!grant) throw new Refusal(401, 'invalid-credential', 'this browser no longer has access to the terminal: open a new terminal link');
   return grant;
+}
+
+/** What a client is told when its token cannot be spent. */
+function tokenRefusal(refused: TokenRefusal): Refusal {
+  switch (refused.reason) {
+    case 'unknown-token':
+      return new Refusal(401, 'unknown-token', 'the token was not issued for any session');
+    case 'wrong-session':
+      return new Refusal(403, 'wrong-session', 'the token is for another session');
+    case 'token-used':
+      return new Refusal(401, 'token-used', 'the token has already been used: ask for a new terminal URL');
+    case 'expired-token':
+      return new Refusal(401, 'expired-token', 'the token has expired: ask for a new terminal URL');
+    case 'session-ended':
+      return new Refusal(410, 'session-ended', `the session has ended (${refused.status})`);
+  }
 }

@@ -3,9 +3,9 @@ import type { Logger } from 'pino';
 import WebSocket from 'ws';
 import { CloseCode, WS_SUBPROTOCOL, encodeExitStatus, encodeOutput } from '@cliscale/protocol';
 import { FINISHED_SESSION_STATUSES, recordAudit } from '@cliscale/database';
-import { findTerminalSession, type Access, type TerminalSession } from './access-store.js';
+import { findTerminalSession, type Access, type TerminalSession } from '@cliscale/database';
 import type { GatewayMetrics } from './metrics.js';
-import type { SessionChanges, SessionWatch } from './session-changes.js';
+import type { SessionChanges, SessionWatch } from '@cliscale/database';
 import { asksForExitStatus, dropInput, initForRunner, markReadOnly, relay } from './message-relay.js';
 
 export interface BridgeSettings {

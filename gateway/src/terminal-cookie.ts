@@ -1,19 +1,19 @@
 import type { IncomingMessage } from 'node:http';
 import cookie from 'cookie';
-import type { TerminalMode } from './access-store.js';
+import type { AccessMode } from '@cliscale/database';
 
 /**
  * An interactive terminal lives at /ws/{id}, a read-only one at /ws/{id}/view, each with its own cookie: a
  * view link opened in the same browser must not replace the interactive page's credential (its next
  * reconnect would have become read-only).
  */
-const COOKIES: Record<TerminalMode, { name: string; path: (sessionId: string) => string }> = {
+const COOKIES: Record<AccessMode, { name: string; path: (sessionId: string) => string }> = {
   interact: { name: 'cliscale_terminal', path: (id) => `/ws/${id}` },
   view: { name: 'cliscale_view', path: (id) => `/ws/${id}/view` },
 };
 
 /** Where the terminal page of a session is, for a mode. */
-export function terminalPagePath(sessionId: string, mode: TerminalMode): string {
+export function terminalPagePath(sessionId: string, mode: AccessMode): string {
   return COOKIES[mode].path(sessionId);
 }
 
@@ -21,7 +21,7 @@ export function terminalPagePath(sessionId: string, mode: TerminalMode): string 
  * The browser's credential for one session's terminal: HttpOnly (no script reads it), SameSite=Strict (no
  * other site's page sends it), limited to the page's path, and gone when the session expires.
  */
-export function terminalCookie(sessionId: string, mode: TerminalMode, value: string, expiresAt: Date, secure: boolean): string {
+export function terminalCookie(sessionId: string, mode: AccessMode, value: string, expiresAt: Date, secure: boolean): string {
   return cookie.serialize(COOKIES[mode].name, value, {
     path: COOKIES[mode].path(sessionId),
     httpOnly: true,
@@ -32,7 +32,7 @@ export function terminalCookie(sessionId: string, mode: TerminalMode, value: str
 }
 
 /** The cookie for `mode` (at /ws/{id}/view the browser also sends the interactive one; it is not used there). */
-export function terminalCookieValue(req: IncomingMessage, mode: TerminalMode): string | undefined {
+export function terminalCookieValue(req: IncomingMessage, mode: AccessMode): string | undefined {
   const header = req.headers.cookie;
   if (!header) return undefined;
   const value = cookie.parse(header)[COOKIES[mode].name];

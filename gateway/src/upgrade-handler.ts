@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { WebSocketServer } from 'ws';
 import { WS_SUBPROTOCOL } from '@cliscale/protocol';
-import type { Access } from './access-store.js';
+import type { Access } from '@cliscale/database';
 import type { ConnectionLimits } from './connection-limits.js';
 import { SESSION_PATH, type RouteDeps } from './http-routes.js';
 import { Refusal, refuseUpgrade } from './refusals.js';

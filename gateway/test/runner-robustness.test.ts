@@ -6,8 +6,8 @@ import { TtyClient } from '@cliscale/test-kit/tty-client';
 import { eventually } from '@cliscale/test-kit/eventually';
 import { createTestDatabase, type TestDatabase } from '@cliscale/test-kit/test-database';
 import { startTestController, type TestController } from '../../controller/test/helpers/controller-harness.js';
-import { transition } from '../../controller/src/sessions/session-store.js';
-import { LISTEN_APPLICATION_NAME } from '../src/session-changes.js';
+import { sessionQueries } from '@cliscale/database';
+import { LISTEN_APPLICATION_NAME } from '../src/gateway.js';
 import { startTestGateway, type TestGateway } from './helpers/gateway-harness.js';
 import { signToken } from './helpers/tokens.js';
 
@@ -140,7 +140,7 @@ describe('waiting for a starting runner: the controller\'s change notifications 
     const port = await freePort();
     await runner(port, `echo ${label}-is-up; sleep 30`);
     const changedAt = Date.now();
-    expect(await transition(t.db, sessionId, ['starting'], { status: 'running', runnerHost: '127.0.0.1', runnerPort: port })).toBeDefined();
+    expect(await sessionQueries.transition(t.db, sessionId, ['starting'], { status: 'running', runnerHost: '127.0.0.1', runnerPort: port })).toBeDefined();
     await client.waitForText(`${label}-is-up`);
     return Date.now() - changedAt;
   }
@@ -154,7 +154,7 @@ describe('waiting for a starting runner: the controller\'s change notifications 
     const sessionId = await sessionRow({ status: 'starting' });
     const client = await connect(sessionId, slowPoll);
     await client.waitForText('the session is starting');
-    await transition(t.db, sessionId, ['starting'], { status: 'cancelled' });
+    await sessionQueries.transition(t.db, sessionId, ['starting'], { status: 'cancelled' });
     await client.waitForText('the session has ended: cancelled');
     expect((await client.closed).code).toBe(1000);
   });

@@ -1,9 +1,8 @@
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
-import { FINISHED_SESSION_STATUSES } from '@cliscale/database';
+import { FINISHED_SESSION_STATUSES, sessionQueries } from '@cliscale/database';
 import { FINISHED_RUNNER_STATES, type RunnerBackend } from '../runners/runner-backend.js';
 import type { SessionService } from './session-service.js';
-import { activeSessions, sessionsByIds } from './session-store.js';
 
 export interface ReconcileReport {
   /** Runners stopped because their session is finished or unknown. */
@@ -27,7 +26,7 @@ export async function reconcile(
 ): Promise<ReconcileReport> {
   const report: ReconcileReport = { stopped: [], updated: [], lost: [], expired: [] };
   const runners = await o.backend.list();
-  const rows = new Map((await sessionsByIds(o.db, runners.map((r) => r.sessionId))).map((r) => [r.id, r]));
+  const rows = new Map((await sessionQueries.sessionsByIds(o.db, runners.map((r) => r.sessionId))).map((r) => [r.id, r]));
   const now = Date.now();
 
   for (const runner of runners) {
@@ -52,7 +51,7 @@ export async function reconcile(
   }
 
   const withRunner = new Set(runners.map((r) => r.sessionId));
-  for (const row of await activeSessions(o.db, o.backend.kind)) {
+  for (const row of await sessionQueries.activeSessions(o.db, o.backend.kind)) {
     if (withRunner.has(row.id) || now - row.updated_at.getTime() < graceMs) continue;
     const reason = row.status === 'pending' ? 'the runner was never created' : 'the runner disappeared before its result was recorded';
     await o.sessions.applyRunnerEvent({ sessionId: row.id, state: 'failed', reason });

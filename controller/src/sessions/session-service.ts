@@ -2,15 +2,14 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
-import { ACTIVE_SESSION_STATUSES, FINISHED_SESSION_STATUSES, recordAudit, type SessionRow, type SessionStatus } from '@cliscale/database';
+import { ACTIVE_SESSION_STATUSES, FINISHED_SESSION_STATUSES, recordAudit, sessionQueries as store, type AccessMode, type SessionRow, type SessionStatus } from '@cliscale/database';
 import type { CreateSessionRequest } from '../http/api-schemas.js';
 import { HttpError } from '../http/http-error.js';
 import type { ControllerMetrics } from '../http/metrics.js';
 import { FINISHED_RUNNER_STATES, RunnerUnavailableError, type RunnerBackend, type RunnerEvent } from '../runners/runner-backend.js';
-import type { IssuedToken, TokenIssuer, TokenMode } from '../tokens/token-issuer.js';
+import type { IssuedToken, TokenIssuer } from '../tokens/token-issuer.js';
 import { checkCodeUrl, type CodeUrlPolicy, type ResolveHost } from './code-url-policy.js';
 import { runnerEnv } from './runner-env.js';
-import * as store from './session-store.js';
 
 export interface SessionServiceOptions {
   db: Knex;
@@ -139,14 +138,14 @@ export class SessionService {
   }
 
   /** A fresh one-time token for a session that is still live. */
-  async issueToken(id: string, caller: Caller, mode: TokenMode): Promise<{ row: SessionRow; token: IssuedToken }> {
+  async issueToken(id: string, caller: Caller, mode: AccessMode): Promise<{ row: SessionRow; token: IssuedToken }> {
     const row = await this.get(id, caller);
     if (!isActive(row.status)) throw new HttpError(409, `session already ${row.status}: there is no terminal to connect to`, { status: row.status });
     const token = await this.o.db.transaction((tx) => this.mintToken(tx, row, caller, mode));
     return { row, token };
   }
 
-  private async mintToken(tx: Knex.Transaction, row: SessionRow, caller: Caller, mode: TokenMode): Promise<IssuedToken> {
+  private async mintToken(tx: Knex.Transaction, row: SessionRow, caller: Caller, mode: AccessMode): Promise<IssuedToken> {
     const token = await this.o.tokens.issue({ sessionId: row.id, subject: caller.keyName, mode });
     await store.insertToken(tx, { jti: token.jti, sessionId: row.id, mode, subject: caller.keyName, expiresAt: token.expiresAt });
     await recordAudit(tx, {

@@ -1,13 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { SignJWT } from 'jose';
+import type { AccessMode } from '@cliscale/database';
 import type { SigningKeys } from './signing-keys.js';
-
-export type TokenMode = 'interact' | 'view';
 
 export interface IssuedToken {
   token: string;
   jti: string;
-  mode: TokenMode;
+  mode: AccessMode;
   expiresAt: Date;
 }
 
@@ -28,7 +27,7 @@ export class TokenIssuer {
     private readonly settings: TokenSettings,
   ) {}
 
-  async issue(claims: { sessionId: string; subject: string; mode: TokenMode }): Promise<IssuedToken> {
+  async issue(claims: { sessionId: string; subject: string; mode: AccessMode }): Promise<IssuedToken> {
     const now = Math.floor(Date.now() / 1000);
     const exp = now + this.settings.ttlSeconds;
     const jti = randomBytes(16).toString('base64url');

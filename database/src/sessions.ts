@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
-import { ACTIVE_SESSION_STATUSES, FINISHED_SESSION_STATUSES, SESSION_CHANGES_CHANNEL, type SessionRow, type SessionStatus } from '@cliscale/database';
-import type { TokenMode } from '../tokens/token-issuer.js';
+import { notifySessionChange } from './session-changes.js';
+import { ACTIVE_SESSION_STATUSES, FINISHED_SESSION_STATUSES, type AccessMode, type SessionRow, type SessionStatus } from './tables.js';
 
 /** The SQL behind sessions and tokens. Status changes only ever move forward: a finished session stays finished. */
 
@@ -9,7 +9,7 @@ export type NewSession = Omit<SessionRow, 'created_at' | 'updated_at' | 'running
 export interface NewToken {
   jti: string;
   sessionId: string;
-  mode: TokenMode;
+  mode: AccessMode;
   subject: string;
   expiresAt: Date;
 }
@@ -76,7 +76,7 @@ export interface StatusChange {
 /**
  * Moves a session to `change.status` if it is currently in one of `from`; returns the updated row, or
  * undefined when the session was elsewhere (already further along, or finished). Notifies listeners
- * (SESSION_CHANGES_CHANNEL: the gateway wakes terminals waiting for a runner) in the same transaction.
+ * (SessionChanges: the gateway's terminals and the API's ?wait=ready wait on them) in the same transaction.
  */
 export async function transition(db: Knex, id: string, from: readonly SessionStatus[], change: StatusChange): Promise<SessionRow | undefined> {
   const finished = FINISHED_SESSION_STATUSES.includes(change.status);
@@ -94,7 +94,7 @@ export async function transition(db: Knex, id: string, from: readonly SessionSta
         ...(finished && { ended_at: tx.fn.now(), exit_code: change.exitCode ?? null, failure_reason: change.failureReason ?? null }),
       })
       .returning('*')) as SessionRow[];
-    if (row) await tx.raw('SELECT pg_notify(?, ?)', [SESSION_CHANGES_CHANNEL, `${id}:${change.status}`]);
+    if (row) await notifySessionChange(tx, { sessionId: id, status: change.status });
     return row;
   });
 }

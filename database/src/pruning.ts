@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { FINISHED_SESSION_STATUSES } from '@cliscale/database';
+import { FINISHED_SESSION_STATUSES } from './tables.js';
 
 export interface PruneSettings {
   sessionDays: number;

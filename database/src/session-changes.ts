@@ -1,7 +1,37 @@
 import type { Knex } from 'knex';
 import pg from 'pg';
-import type { Logger } from 'pino';
-import { SESSION_CHANGES_CHANNEL } from '@cliscale/database';
+import { SESSION_STATUSES, type SessionStatus } from './tables.js';
+
+/** Every status change is NOTIFYed on this channel, in the transaction that makes it. */
+export const SESSION_CHANGES_CHANNEL = 'cliscale_sessions';
+
+export interface SessionChange {
+  sessionId: string;
+  status: SessionStatus;
+}
+
+/** The NOTIFY payload: `<session id>:<status>`. */
+export function encodeSessionChange(change: SessionChange): string {
+  return `${change.sessionId}:${change.status}`;
+}
+
+/** The change in a payload, or undefined for one this version does not understand. */
+export function parseSessionChange(payload: string): SessionChange | undefined {
+  const colon = payload.lastIndexOf(':');
+  if (colon < 1) return undefined;
+  const status = payload.slice(colon + 1) as SessionStatus;
+  return SESSION_STATUSES.includes(status) ? { sessionId: payload.slice(0, colon), status } : undefined;
+}
+
+/** Tells every listener (any process, any replica) about `change` once the transaction commits. */
+export async function notifySessionChange(tx: Knex | Knex.Transaction, change: SessionChange): Promise<void> {
+  await tx.raw('SELECT pg_notify(?, ?)', [SESSION_CHANGES_CHANNEL, encodeSessionChange(change)]);
+}
+
+/** Where SessionChanges reports its connection trouble (a pino logger fits). */
+export interface ChangeLog {
+  warn(fields: Record<string, unknown>, message: string): void;
+}
 
 /** Waits for the next change of one session; made before reading the session, so no change falls in between. */
 export interface SessionWatch {
@@ -13,14 +43,12 @@ export interface SessionWatch {
 
 const RETRY_MIN_MS = 500;
 const RETRY_MAX_MS = 30_000;
-/** How the LISTEN connection shows in pg_stat_activity. */
-export const LISTEN_APPLICATION_NAME = 'cliscale-gateway-listen';
-
 /**
- * Wakes terminals that wait for their session's runner the moment the controller records a change: it
- * NOTIFYs SESSION_CHANGES_CHANNEL in the same transaction, and this holds one LISTEN connection per gateway
- * (outside the pool, which it would otherwise hold forever). A notification sent while that connection is
- * down is lost, so waiters keep a slow poll as well, and every waiter is woken when it comes back.
+ * Wakes whoever waits for a session (a gateway's terminal for its runner, an API call's ?wait=ready) the
+ * moment a change is recorded: transition() NOTIFYs SESSION_CHANGES_CHANNEL in the same transaction, and this
+ * holds one LISTEN connection per process (outside the pool, which it would otherwise hold forever). A
+ * notification sent while that connection is down is lost, so waiters keep a slow poll as well, and every
+ * waiter is woken when it comes back.
  */
 export class SessionChanges {
   private client?: pg.Client;
@@ -32,13 +60,15 @@ export class SessionChanges {
 
   constructor(
     private readonly connection: Knex.PgConnectionConfig,
-    private readonly log: Logger,
+    private readonly log: ChangeLog,
+    /** How the LISTEN connection shows in pg_stat_activity. */
+    private readonly applicationName: string,
     private readonly onListening: (up: boolean) => void = () => {},
   ) {}
 
   /** The LISTEN connection uses the pool's own connection settings. */
-  static forDatabase(db: Knex, log: Logger, onListening?: (up: boolean) => void): SessionChanges {
-    return new SessionChanges(db.client.config.connection as Knex.PgConnectionConfig, log, onListening);
+  static forDatabase(db: Knex, options: { log: ChangeLog; applicationName: string; onListening?: (up: boolean) => void }): SessionChanges {
+    return new SessionChanges(db.client.config.connection as Knex.PgConnectionConfig, options.log, options.applicationName, options.onListening);
   }
 
   /** True while the LISTEN connection is up: waiters may then poll slowly. */
@@ -102,7 +132,7 @@ export class SessionChanges {
   private async connect(): Promise<void> {
     const client = new pg.Client({
       ...this.connection,
-      application_name: LISTEN_APPLICATION_NAME,
+      application_name: this.applicationName,
       // A connection that only listens sends nothing: keepalives notice a peer that vanished without a reset.
       keepAlive: true,
       keepAliveInitialDelayMillis: 10_000,
@@ -124,8 +154,8 @@ export class SessionChanges {
     client.on('error', onLost);
     client.on('end', () => onLost());
     client.on('notification', (msg) => {
-      if (msg.channel !== SESSION_CHANGES_CHANNEL || !msg.payload) return;
-      this.wake(msg.payload.slice(0, msg.payload.lastIndexOf(':')));
+      const change = msg.channel === SESSION_CHANGES_CHANNEL && msg.payload ? parseSessionChange(msg.payload) : undefined;
+      if (change) this.wake(change.sessionId);
     });
     try {
       await client.connect();
