@@ -103,7 +103,7 @@ describe('what each image needs besides its entry point', () => {
     const { stages } = parseDockerfile(read('controller/Dockerfile'));
     const script = rootPackage.scripts.migrate!;
     const [, file] = /^node (\S+)$/.exec(script) ?? [];
-    expect(file).toBe('migrations/dist/migrate.js');
+    expect(file).toBe('database/dist/migrate.js');
     expect(sourceOf(stages, `/app/${file}`)).toBe(file);
     expect(sourceOf(stages, '/app/package.json')).toBe('package.json');
   });

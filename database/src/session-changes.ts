@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import pg from 'pg';
+import { Backoff } from '@cliscale/service-kit';
 import { SESSION_STATUSES, type SessionStatus } from './tables.js';
 
 /** Every status change is NOTIFYed on this channel, in the transaction that makes it. */
@@ -41,8 +42,6 @@ export interface SessionWatch {
   close(): void;
 }
 
-const RETRY_MIN_MS = 500;
-const RETRY_MAX_MS = 30_000;
 /**
  * Wakes whoever waits for a session (a gateway's terminal for its runner, an API call's ?wait=ready) the
  * moment a change is recorded: transition() NOTIFYs SESSION_CHANGES_CHANNEL in the same transaction, and this
@@ -53,7 +52,7 @@ const RETRY_MAX_MS = 30_000;
 export class SessionChanges {
   private client?: pg.Client;
   private readonly waiters = new Map<string, Set<() => void>>();
-  private retryMs = RETRY_MIN_MS;
+  private readonly reconnect = new Backoff({ initialMs: 500, maxMs: 30_000 });
   private retryTimer?: NodeJS.Timeout;
   private closed = false;
   private up = false;
@@ -146,10 +145,10 @@ export class SessionChanges {
       this.setListening(false);
       client.end().catch(() => {});
       if (this.closed) return;
-      this.log.warn({ err: err?.message, retryInMs: this.retryMs }, 'session change notifications lost; polling until they are back');
-      this.retryTimer = setTimeout(() => void this.connect(), this.retryMs);
+      const retryInMs = this.reconnect.next();
+      this.log.warn({ err: err?.message, retryInMs }, 'session change notifications lost; polling until they are back');
+      this.retryTimer = setTimeout(() => void this.connect(), retryInMs);
       this.retryTimer.unref();
-      this.retryMs = Math.min(this.retryMs * 2, RETRY_MAX_MS);
     };
     client.on('error', onLost);
     client.on('end', () => onLost());
@@ -165,7 +164,7 @@ export class SessionChanges {
     }
     if (lost || this.closed) return;
     this.setListening(true);
-    this.retryMs = RETRY_MIN_MS;
+    this.reconnect.reset();
     // Changes made while nobody listened were missed: every waiter reads its session again.
     for (const id of [...this.waiters.keys()]) this.wake(id);
   }

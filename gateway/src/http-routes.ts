@@ -1,11 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Knex } from 'knex';
-import { databaseAnswers } from '@cliscale/database';
 import type { Logger } from 'pino';
-import type { StaticPage } from '@cliscale/service-kit';
-import { createGrant, findTerminalSession } from '@cliscale/database';
+import { createGrant, databaseAnswers, findTerminalSession } from '@cliscale/database';
+import { HEALTHY, readiness, sendJson, type StaticPage } from '@cliscale/service-kit';
 import type { GatewayMetrics } from './metrics.js';
-import { Refusal, sendErrorPage, sendJson } from './refusals.js';
+import { Refusal, sendErrorPage } from './refusals.js';
 import { authorize } from './terminal-access.js';
 import { terminalCookie, terminalPagePath } from './terminal-cookie.js';
 import type { TokenVerifier } from './token-verifier.js';
@@ -34,8 +33,8 @@ export interface RouteDeps {
 export async function handleHttp(req: IncomingMessage, res: ServerResponse, deps: RouteDeps): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://gateway');
   if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { error: `method ${req.method} not allowed` });
-  if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
-  if (url.pathname === '/readyz') return readiness(res, deps.db);
+  if (url.pathname === '/healthz') return sendJson(res, 200, HEALTHY);
+  if (url.pathname === '/readyz') return sendReadiness(res, deps.db);
   if (url.pathname === '/metrics') {
     res.writeHead(200, { 'content-type': deps.metrics.registry.contentType });
     return void res.end(await deps.metrics.registry.metrics());
@@ -80,7 +79,7 @@ export async function handleHttp(req: IncomingMessage, res: ServerResponse, deps
   }
 }
 
-async function readiness(res: ServerResponse, db: Knex): Promise<void> {
-  const ok = await databaseAnswers(db);
-  sendJson(res, ok ? 200 : 503, ok ? { status: 'ok', database: 'ok' } : { status: 'unavailable', database: 'unavailable' });
+async function sendReadiness(res: ServerResponse, db: Knex): Promise<void> {
+  const { status, body } = readiness(await databaseAnswers(db));
+  sendJson(res, status, body);
 }

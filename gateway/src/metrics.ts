@@ -1,4 +1,5 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { createMetricsRegistry } from '@cliscale/service-kit/metrics';
 
 export interface GatewayMetrics {
   registry: Registry;
@@ -10,8 +11,7 @@ export interface GatewayMetrics {
 }
 
 export function createMetrics(): GatewayMetrics {
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
+  const registry = createMetricsRegistry();
   return {
     registry,
     connectionsOpen: new Gauge({ name: 'cliscale_gateway_connections_open', help: 'Terminal connections open', registers: [registry] }),

@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { refuseUpgrade as refuseWithReply } from '@cliscale/service-kit';
 
 /** Why the gateway turned a request away: one code per reason, for clients, metrics and the audit log. */
 export type RefusalReason =
@@ -34,28 +35,9 @@ export class Refusal extends Error {
   }
 }
 
-const STATUS_TEXT: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  409: 'Conflict',
-  410: 'Gone',
-  429: 'Too Many Requests',
-  503: 'Service Unavailable',
-};
-
 /** Refuses a WebSocket upgrade before the handshake: an HTTP status and a JSON reason, then the socket is closed. */
 export function refuseUpgrade(socket: Duplex, refusal: Refusal): void {
-  const body = JSON.stringify({ error: refusal.message, reason: refusal.reason });
-  socket.end(
-    `HTTP/1.1 ${refusal.status} ${STATUS_TEXT[refusal.status] ?? 'Error'}\r\n` +
-      'Content-Type: application/json\r\n' +
-      `Content-Length: ${Buffer.byteLength(body)}\r\n` +
-      'Cache-Control: no-store\r\n' +
-      'Connection: close\r\n\r\n' +
-      body,
-  );
+  refuseWithReply(socket, refusal.status, { error: refusal.message, reason: refusal.reason });
 }
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -77,9 +59,4 @@ export function sendErrorPage(res: ServerResponse, refusal: Refusal): void {
     'referrer-policy': 'no-referrer',
   });
   res.end(html);
-}
-
-export function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-  res.end(JSON.stringify(body));
 }

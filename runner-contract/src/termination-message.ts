@@ -1,3 +1,5 @@
+import { withoutControlCharacters } from '@cliscale/service-kit';
+
 /**
  * How a session ended, in one line ("fetch failed: HTTP 404 from ...", "the command exited with code 3"):
  * the supervisor writes it to its termination message file; Kubernetes copies it into the pod's status, the
@@ -27,7 +29,7 @@ export function truncateUtf8(text: string, maxBytes: number): string {
 
 /** The reason to record from what a runner left, or undefined when it left nothing usable. Control characters never reach the API. */
 export function terminationReason(message: string | undefined | null): string | undefined {
-  const text = (message ?? '').replace(/[\x00-\x1f\x7f-\x9f]+/g, ' ').trim();
+  const text = withoutControlCharacters(message ?? '');
   if (!text) return undefined;
   return text.length > MAX_REASON_CHARS ? `${text.slice(0, MAX_REASON_CHARS - 1)}…` : text;
 }
