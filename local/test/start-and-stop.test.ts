@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
+import { eventually } from '@cliscale/test-kit/eventually';
 import { sampleCliPath } from '../src/banner.js';
 import { LocalProcess } from './helpers/local-process.js';
 
@@ -10,11 +11,6 @@ function processesMentioning(needle: string): string[] {
   } catch {
     return [];
   }
-}
-
-async function until(condition: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
 }
 
 let local: LocalProcess | undefined;
@@ -56,14 +52,14 @@ describe('npm start', () => {
       const res = await local.api('/api/sessions?wait=ready', { method: 'POST', json: { code_url: sampleCliPath(), command: 'sleep 318', install_cmd: '' } });
       expect(res.status).toBe(201);
       // Reachable comes first; the command starts once the code is copied.
-      await until(() => processesMentioning('sleep 318').length > 0, 10_000);
+      await eventually(() => processesMentioning('sleep 318').length > 0, 10_000, 'the session command to start');
       expect(processesMentioning('sleep 318').length).toBeGreaterThan(0);
       const killedAt = Date.now();
       await local.stop('SIGKILL');
       const dataDir = local.dataDir;
-      await until(() => processesMentioning(`postgres -D ${dataDir}`).length === 0, 20_000);
+      await eventually(() => processesMentioning(`postgres -D ${dataDir}`).length === 0, 20_000, 'PostgreSQL to stop');
       console.log(`local mode SIGKILLed: PostgreSQL gone ${Date.now() - killedAt} ms later`);
-      await until(() => processesMentioning('sleep 318').length === 0, 20_000);
+      await eventually(() => processesMentioning('sleep 318').length === 0, 20_000, 'the session command to stop');
       expect(processesMentioning('sleep 318')).toEqual([]);
       expect(processesMentioning(`postgres -D ${dataDir}`)).toEqual([]);
     } finally {
