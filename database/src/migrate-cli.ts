@@ -1,31 +1,30 @@
-import { parseArgs } from 'node:util';
-import { migrateToLatest } from './migrate.js';
+import { Command } from 'commander';
+import { z } from 'zod';
+import { configOrExit, flagsAsEnv, parseEnv, postgresUrl } from '@cliscale/service-kit';
 import { openDatabase, redactDatabaseUrl } from './connection.js';
+import { migrateToLatest } from './migrate.js';
 
 /**
  * `npm run migrate`: brings the database at DATABASE_URL to the latest schema and exits (the chart's
  * pre-install/pre-upgrade hook Job runs it). Local mode migrates its embedded PostgreSQL at every start.
  */
-const usage = `usage: npm run migrate [-- --database-url URL]
+const ENV = z.object({
+  DATABASE_URL: postgresUrl.optional(),
+});
 
-  --database-url URL  PostgreSQL to migrate (env DATABASE_URL)
-`;
+function program(): Command {
+  return new Command('npm run migrate --')
+    .description('Applies the pending migrations to the database and exits.')
+    .option('--database-url <url>', 'PostgreSQL to migrate (env DATABASE_URL)')
+    .addHelpText('after', '\nLocal mode (npm start) migrates its embedded PostgreSQL by itself.');
+}
 
 async function main(): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({ options: { 'database-url': { type: 'string' }, help: { type: 'boolean', short: 'h' } } }));
-  } catch (err) {
-    process.stderr.write(`migrate: ${(err as Error).message}\n${usage}`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(usage);
-    return 0;
-  }
-  const url = values['database-url'] ?? process.env.DATABASE_URL;
+  const { DATABASE_URL: url } = configOrExit('migrate', () =>
+    parseEnv(ENV, { ...process.env, ...flagsAsEnv(program(), process.argv.slice(2), { databaseUrl: 'DATABASE_URL' }) }),
+  );
   if (!url) {
-    process.stderr.write(`migrate: no database: set DATABASE_URL or pass --database-url (npm start migrates its own)\n${usage}`);
+    process.stderr.write('migrate: no database: set DATABASE_URL or pass --database-url (npm start migrates its own)\n');
     return 2;
   }
   process.stdout.write(`migrate: ${redactDatabaseUrl(url)}\n`);

@@ -42,6 +42,16 @@ describe('schema', () => {
     expect(result.output).not.toContain('secret-pw');
   });
 
+  it('refuses to run without a database, or with a malformed URL, naming what is wrong', async () => {
+    const none = await runMigrate({});
+    expect(none.code).toBe(2);
+    expect(none.output).toContain('migrate: no database: set DATABASE_URL or pass --database-url');
+    const bad = await runMigrate({ DATABASE_URL: 'mysql://u:secret-pw@127.0.0.1/x' });
+    expect(bad.code).toBe(2);
+    expect(bad.output).toContain('DATABASE_URL: must be a postgres:// URL');
+    expect(bad.output).not.toContain('secret-pw');
+  });
+
   it('refuses an unknown session status and cascades tokens with their session', async () => {
     const session = {
       id: '00000000-0000-4000-8000-000000000001',

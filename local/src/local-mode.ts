@@ -1,12 +1,10 @@
 import { createServer, type Server } from 'node:http';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { Logger } from 'pino';
 import { startController, type Controller, type ControllerConfig } from '@cliscale/controller';
 import { migrateToLatest, openDatabase } from '@cliscale/database';
-import { loadConfig as loadGatewayConfig, startGateway, type Gateway } from '@cliscale/gateway';
+import { startGateway, type Gateway } from '@cliscale/gateway';
 import { listen, refuseUpgrade, sendJson } from '@cliscale/service-kit';
+import { webTerminalDist, type LocalConfig } from './config.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres.js';
 
 export interface LocalMode {
@@ -19,11 +17,6 @@ export interface LocalMode {
   /** Stops the terminals, the sessions' supervisors, the HTTP server and PostgreSQL, in that order. */
   close(): Promise<void>;
 }
-
-const packageFolder = (name: string) => dirname(createRequire(import.meta.url).resolve(`${name}/package.json`));
-const webTerminalDist = () => pathToFileURL(join(packageFolder('@cliscale/web-terminal'), 'dist') + '/');
-/** The installed supervisor's command: what the local runner backend starts for each session. */
-export const supervisorBin = () => join(packageFolder('@cliscale/supervisor'), 'bin', 'cliscale-supervisor.js');
 
 /** The embedded PostgreSQL in the data folder, migrated; none when DATABASE_URL names another. */
 async function startDatabase(config: ControllerConfig, logger?: Logger): Promise<EmbeddedPostgres | undefined> {
@@ -49,16 +42,14 @@ const toGateway = (url: string | undefined) => url === '/ws' || (url ?? '').star
  * and the gateway share the database pool, and one HTTP server routes by path exactly as the chart's
  * Ingress does.
  */
-export async function startLocalMode(config: ControllerConfig, options: { env?: NodeJS.ProcessEnv; logger?: Logger; onStep?: (step: string) => void } = {}): Promise<LocalMode> {
+export async function startLocalMode(local: LocalConfig, options: { logger?: Logger; onStep?: (step: string) => void } = {}): Promise<LocalMode> {
+  const config = local.controller;
   const step = options.onStep ?? (() => {});
   if (!config.databaseUrl) step(`starting PostgreSQL in ${config.dataDir} (the first start creates it)`);
   const embedded = await startDatabase(config, options.logger);
   let controller: Controller;
   try {
-    controller = await startController(
-      { ...config, databaseUrl: config.databaseUrl ?? embedded!.url, runner: { ...config.runner, supervisorBin: config.runner.supervisorBin ?? supervisorBin() } },
-      { listen: false, logger: options.logger },
-    );
+    controller = await startController({ ...config, databaseUrl: config.databaseUrl ?? embedded!.url }, { listen: false, logger: options.logger });
   } catch (err) {
     await embedded?.stop();
     throw err;
@@ -85,16 +76,7 @@ export async function startLocalMode(config: ControllerConfig, options: { env?: 
     const hint = (err as NodeJS.ErrnoException).code === 'EADDRINUSE' ? ` (port ${config.port} is in use: try --port 8090)` : '';
     throw new Error(`cannot listen on ${config.host}:${config.port}: ${(err as Error).message}${hint}`);
   }
-  const gatewayConfig = loadGatewayConfig([], {
-    ...options.env,
-    JWKS_URL: `http://127.0.0.1:${port}/.well-known/jwks.json`,
-    TOKEN_ISSUER: config.token.issuer,
-    TOKEN_AUDIENCE: config.token.audience,
-    LOG_LEVEL: config.logLevel,
-    DATABASE_URL: undefined,
-    PORT: undefined,
-    HOST: undefined,
-  });
+  const gatewayConfig = { ...local.gateway, jwksUrl: `http://127.0.0.1:${port}/.well-known/jwks.json` };
   gateway = await startGateway(gatewayConfig, { db: controller.db, listen: false, logger: options.logger, pageDir: webTerminalDist() });
 
   let closing: Promise<void> | undefined;

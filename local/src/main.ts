@@ -1,7 +1,7 @@
 import { pino } from 'pino';
-import { loadConfig } from '@cliscale/controller';
 import { configOrExit } from '@cliscale/service-kit';
 import { banner } from './banner.js';
+import { loadLocalConfig } from './config.js';
 import { startLocalMode } from './local-mode.js';
 
 /**
@@ -10,11 +10,10 @@ import { startLocalMode } from './local-mode.js';
  */
 async function main(): Promise<void> {
   const started = Date.now();
-  const env = { ALLOW_LOCAL_CODE: 'true', SESSION_RATE_LIMIT: '60', LOG_LEVEL: 'warn', ...process.env, RUNNER_BACKEND: 'local' };
-  const config = configOrExit('cliscale', () => loadConfig(process.argv.slice(2), env));
+  const config = configOrExit('cliscale', () => loadLocalConfig(process.argv.slice(2)));
   const say = (line: string) => process.stdout.write(`cliscale: ${line}\n`);
-  const logger = pino({ level: config.logLevel, base: { component: 'local' } }, pino.destination(2));
-  const local = await startLocalMode(config, { env, logger, onStep: say });
+  const logger = pino({ level: config.controller.logLevel, base: { component: 'local' } }, pino.destination(2));
+  const local = await startLocalMode(config, { logger, onStep: say });
   process.stdout.write(banner(local.url, local.apiKey, Date.now() - started));
 
   let stopping = false;
