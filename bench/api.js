@@ -1,4 +1,4 @@
-// The controller's API on the local backend: start-up (cold with initdb, warm), POST /api/sessions latency,
+// The controller's API on the local backend (started as `npm start` starts it): start-up (cold with initdb, warm), POST /api/sessions latency,
 // time until a session's supervisor is reachable, concurrent creations, and the controller's memory, next to
 // baselines measured in the same run: one PostgreSQL INSERT round trip (the floor of a row-first create),
 // a bare `node` start (the floor of a local runner) and `tmux new-session` (the original's runner).
@@ -13,19 +13,20 @@ const root = new URL('..', import.meta.url).pathname;
 const SESSIONS = Number(process.env.BENCH_SESSIONS ?? 30);
 const CONCURRENT = Number(process.env.BENCH_CONCURRENT ?? 20);
 
+/** The controller as local mode runs it (`npm start`: embedded PostgreSQL, local runner backend). */
 function startController(dataDir) {
   const started = now();
-  const child = spawn(process.execPath, [join(root, 'controller/dist/main.js'), '--port', '0', '--data-dir', dataDir], {
-    env: { ...process.env, ALLOW_LOCAL_CODE: 'true', SESSION_RATE_LIMIT: '100000', LOG_LEVEL: 'info', MAX_ACTIVE_SESSIONS_PER_KEY: '1000' },
+  const child = spawn(process.execPath, [join(root, 'local/dist/main.js'), '--port', '0', '--data-dir', dataDir], {
+    env: { ...process.env, SESSION_RATE_LIMIT: '100000', MAX_ACTIVE_SESSIONS_PER_KEY: '1000' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
   return new Promise((resolve, reject) => {
     child.stdout.on('data', (d) => {
       out += d;
-      const listening = /"port":(\d+),"backend":"local".*"msg":"controller listening"/.exec(out);
-      const key = /API key \(kept in [^)]*\): (\S+)/.exec(out);
-      if (listening && key) resolve({ child, url: `http://127.0.0.1:${listening[1]}`, key: key[1], startMs: now() - started });
+      const running = /cliscale is running at (http:\/\/\S+)/.exec(out);
+      const key = /API key: (\S+)/.exec(out);
+      if (running && key) resolve({ child, url: running[1], key: key[1], startMs: now() - started });
     });
     child.on('exit', (code) => reject(new Error(`controller exited (${code}): ${out}`)));
   });
@@ -51,7 +52,7 @@ async function create(c, body, query = '') {
 
 async function baselines(pgDir) {
   // A PostgreSQL of the same build, of its own, for the INSERT floor.
-  const { startEmbeddedPostgres } = await import('../migrations/dist/embedded-postgres.js');
+  const { startEmbeddedPostgres } = await import('../local/dist/embedded-postgres.js');
   const server = await startEmbeddedPostgres({ dataDir: pgDir });
   const client = new pg.Client({ connectionString: server.url });
   await client.connect();
@@ -108,8 +109,8 @@ async function main() {
     const base = await baselines(join(dataDir, 'baseline'));
     await stopController(c);
     const rows = [
-      ['controller start, cold (initdb + migrate)', `${round(cold.startMs, 0)} ms`, ''],
-      ['controller start, warm', `${round(c.startMs, 0)} ms`, ''],
+      ['local mode start, cold (initdb + migrate)', `${round(cold.startMs, 0)} ms`, ''],
+      ['local mode start, warm', `${round(c.startMs, 0)} ms`, ''],
       ['POST /api/sessions p50 / p99', `${round(median(creates))} / ${round(percentile(creates, 99))} ms`, `INSERT round trip ${round(base.insertMs)} ms`],
       ['POST ?wait=ready (supervisor reachable) p50', `${round(median(ready))} ms`, `node start ${round(base.nodeStartMs)} ms; tmux new-session ${base.tmuxStartMs === null ? 'n/a' : `${round(base.tmuxStartMs)} ms`}`],
       [`${CONCURRENT} concurrent POSTs`, `${round(burstMs, 0)} ms (${round((CONCURRENT * 1000) / burstMs, 1)}/s), max ${round(Math.max(...burst.map((b) => b.ms)), 0)} ms`, ''],

@@ -46,7 +46,7 @@ async function main() {
   installExitHandlers();
   const protocol = await loadProtocol();
   const dataDir = mkdtempSync(join(tmpdir(), 'cliscale-bench-gw-'));
-  const { startEmbeddedPostgres } = await import('../migrations/dist/embedded-postgres.js');
+  const { startEmbeddedPostgres } = await import('../local/dist/embedded-postgres.js');
   const postgres = await startEmbeddedPostgres({ dataDir });
   const keys = await jwksServer();
   const shellEnv = { PATH: process.env.PATH, HOME: process.env.HOME, LC_ALL: 'C', TERM: 'xterm-256color', PS1: 'bench$ ', CREDENTIAL };
@@ -55,7 +55,7 @@ async function main() {
   let pollingGateway;
   try {
     await new Promise((resolve, reject) =>
-      spawn(process.execPath, [join(root, 'migrations/dist/migrate.js'), '--database-url', postgres.url], { stdio: 'ignore' }).on('exit', (c) => (c === 0 ? resolve() : reject(new Error('migrate failed')))),
+      spawn(process.execPath, [join(root, 'database/dist/migrate.js'), '--database-url', postgres.url], { stdio: 'ignore' }).on('exit', (c) => (c === 0 ? resolve() : reject(new Error('migrate failed')))),
     );
     const db = new pg.Client({ connectionString: postgres.url });
     await db.connect();
