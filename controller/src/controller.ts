@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Knex } from 'knex';
 import { pino, type Logger } from 'pino';
-import { openDatabase, pendingMigrations, prune } from '@cliscale/database';
+import { openDatabase, pendingMigrations, prune, SessionChanges } from '@cliscale/database';
 import { listen } from '@cliscale/service-kit';
 import { apiKey } from './auth/api-keys.js';
 import { localApiKey } from './auth/local-api-key.js';
@@ -15,6 +15,7 @@ import type { RunnerBackend, RunnerEvent } from './runners/runner-backend.js';
 import { resolveWithDns, type ResolveHost } from './sessions/code-url-policy.js';
 import { reconcile } from './sessions/reconciler.js';
 import { SessionService } from './sessions/session-service.js';
+import type { SessionChangeFeed } from './sessions/settled-wait.js';
 import { loadSigningKeys } from './tokens/signing-keys.js';
 import { TokenIssuer } from './tokens/token-issuer.js';
 
@@ -25,7 +26,12 @@ export interface ControllerOverrides {
   logger?: Logger;
   /** false: do not listen; the caller serves `app` itself (local mode puts it behind one port with the gateway). */
   listen?: boolean;
+  /** Tests: what `?wait=ready` waits on instead of the controller's own LISTEN connection (started and closed with the controller). */
+  sessionChanges?: (db: Knex) => ChangeListener;
 }
+
+/** The LISTEN connection's lifecycle and what waiters use of it (SessionChanges from @cliscale/database). */
+export type ChangeListener = SessionChangeFeed & Pick<SessionChanges, 'start' | 'close'>;
 
 export interface Controller {
   /** http://host:port the API listens on ('' with `listen: false`). */
@@ -84,6 +90,10 @@ export async function startController(config: ControllerConfig, overrides: Contr
       ? createLocalRunner({ dataDir: config.dataDir, supervisorBin, logger })
       : createKubernetesBackend(config.runner.kubernetes, logger));
   const metrics = createMetrics(db);
+  // One LISTEN connection per controller: ?wait=ready wakes on the NOTIFY of every status transition.
+  const changes =
+    overrides.sessionChanges?.(db) ?? SessionChanges.forDatabase(db, { log: logger, applicationName: 'cliscale-controller-listen' });
+  await changes.start();
   const sessions = new SessionService({
     db,
     backend,
@@ -95,6 +105,7 @@ export async function startController(config: ControllerConfig, overrides: Contr
     defaultCommand: config.session.defaultCommand,
     metrics,
     logger,
+    changes,
   });
 
   // Events of one session are applied in order; sessions do not wait for each other.
@@ -159,6 +170,7 @@ export async function startController(config: ControllerConfig, overrides: Contr
     close: () =>
       (closing ??= (async () => {
         for (const t of timers) clearInterval(t);
+        sessions.endWaits();
         const closed = server.listening ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
         server.closeIdleConnections();
         await backend.close();
@@ -168,6 +180,7 @@ export async function startController(config: ControllerConfig, overrides: Contr
         clearTimeout(timer);
         server.closeAllConnections();
         await Promise.allSettled(chains.values());
+        await changes.close();
         await db.destroy();
       })()),
   };

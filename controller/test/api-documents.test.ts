@@ -44,6 +44,26 @@ describe('/api/openapi.json', () => {
     expect(expressRoutes(app.router.stack).sort()).toEqual(documented.sort());
   });
 
+  it('requires an API key exactly where it documents one, and documents the statuses the routes answer', async () => {
+    const doc = (await (await fetch(`${c.url}/api/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, { security?: unknown[]; responses: Record<string, unknown> }>>;
+      components: { securitySchemes: unknown };
+    };
+    const sample = '00000000-0000-4000-8000-0000000000ff';
+    for (const [path, ops] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(ops)) {
+        const res = await c.api(path.replace('{id}', sample), { method: method.toUpperCase(), key: null });
+        if (op.security) {
+          expect([method, path, res.status]).toEqual([method, path, 401]);
+          expect(op.responses['401']).toBeDefined();
+        } else {
+          expect([method, path, Object.keys(op.responses)]).toEqual([method, path, expect.arrayContaining([String(res.status)])]);
+        }
+      }
+    }
+    expect(doc.components.securitySchemes).toEqual({ apiKey: { type: 'http', scheme: 'bearer', description: 'An API key from the API_KEYS setting.' } });
+  });
+
   it('describes the request body with the same rules the server enforces', async () => {
     const doc = (await (await fetch(`${c.url}/api/openapi.json`)).json()) as any;
     const request = doc.components.schemas.CreateSessionRequest;

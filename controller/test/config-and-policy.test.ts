@@ -1,7 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import { loadConfig } from '../src/config.js';
 import { matchApiKey, parseApiKeys } from '../src/auth/api-keys.js';
+import { errorResponse } from '../src/http/error-handler.js';
 import { checkCodeUrl, isPublicAddress, type CodeUrlPolicy } from '../src/sessions/code-url-policy.js';
+import { DependencyUnavailable } from '../src/sessions/session-errors.js';
 import { tableResolver } from './helpers/controller-harness.js';
 
 describe('configuration', () => {
@@ -114,6 +116,8 @@ describe('code URL policy', () => {
     const broken = async () => {
       throw Object.assign(new Error('timeout'), { code: 'ETIMEOUT' });
     };
-    await expect(checkCodeUrl('https://github.com/o/r', policy, broken)).rejects.toMatchObject({ status: 503 });
+    const err = await checkCodeUrl('https://github.com/o/r', policy, broken).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DependencyUnavailable);
+    expect(errorResponse(err, { requestId: 'r', bodyLimitBytes: 1024 })).toMatchObject({ status: 503 });
   });
 });

@@ -36,9 +36,12 @@ export interface ChangeLog {
 
 /** Waits for the next change of one session; made before reading the session, so no change falls in between. */
 export interface SessionWatch {
-  /** Resolves at the first change since the watch was made (or since the last wait), or after `ms`. */
+  /**
+   * Resolves at the first change since the watch was made (or since the last wait), when the notifications'
+   * connection goes down or comes back (read the session again), or after `ms`; at once once closed.
+   */
   changeOr(ms: number): Promise<void>;
-  /** Stops watching; a wait in progress ends at once. */
+  /** Stops watching; a wait in progress ends at once, and so does every later one. */
   close(): void;
 }
 
@@ -88,6 +91,7 @@ export class SessionChanges {
 
   watch(sessionId: string): SessionWatch {
     let changed = false;
+    let closed = false;
     let wake: (() => void) | undefined;
     const onChange = () => {
       changed = true;
@@ -99,7 +103,7 @@ export class SessionChanges {
     return {
       changeOr: (ms) =>
         new Promise<void>((resolve) => {
-          if (changed) {
+          if (changed || closed) {
             changed = false;
             return resolve();
           }
@@ -112,6 +116,7 @@ export class SessionChanges {
           };
         }),
       close: () => {
+        closed = true;
         set.delete(onChange);
         if (set.size === 0 && this.waiters.get(sessionId) === set) this.waiters.delete(sessionId);
         wake?.();
@@ -143,6 +148,8 @@ export class SessionChanges {
       lost = true;
       if (this.client === client) this.client = undefined;
       this.setListening(false);
+      // Waiters in a long wait (they counted on notifications) go back to polling now.
+      this.wakeAll();
       client.end().catch(() => {});
       if (this.closed) return;
       const retryInMs = this.reconnect.next();
@@ -166,6 +173,10 @@ export class SessionChanges {
     this.setListening(true);
     this.reconnect.reset();
     // Changes made while nobody listened were missed: every waiter reads its session again.
+    this.wakeAll();
+  }
+
+  private wakeAll(): void {
     for (const id of [...this.waiters.keys()]) this.wake(id);
   }
 

@@ -1,30 +1,28 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
-import { startSupervisor, stopAllSupervisors } from '@cliscale/test-kit/supervisor-process';
+import { stopAllSupervisors } from '@cliscale/test-kit/supervisor-process';
 import { TtyClient } from '@cliscale/test-kit/tty-client';
 import { eventually } from '@cliscale/test-kit/eventually';
 import { createTestDatabase, type TestDatabase } from '@cliscale/test-kit/test-database';
-import { startTestController, type TestController } from '../../controller/test/helpers/controller-harness.js';
+import { SessionFixture } from '@cliscale/test-kit/session-fixture';
 import { sessionQueries } from '@cliscale/database';
 import { LISTEN_APPLICATION_NAME } from '../src/gateway.js';
 import { startTestGateway, type TestGateway } from './helpers/gateway-harness.js';
-import { signToken } from './helpers/tokens.js';
 
 /**
  * The runner side misbehaving: not listening yet, still starting, killed mid-session. Sessions here are rows
- * the test drives itself, and runners are supervisors it starts and kills; the gateway must ride it out.
+ * the test drives itself (test-kit's SessionFixture writes them and mints their tokens), and runners are
+ * supervisors it starts and kills; the gateway must ride it out.
  */
-const CREDENTIAL = 'cliscale:runner-secret-for-tests';
 let t: TestDatabase;
-let c: TestController;
+let f: SessionFixture;
 let g: TestGateway;
 const clients: TtyClient[] = [];
 
 beforeAll(async () => {
   t = await createTestDatabase();
-  c = await startTestController({ databaseUrl: t.url });
-  g = await startTestGateway({ databaseUrl: t.url, controllerUrl: c.url });
+  f = await SessionFixture.start({ db: t.db });
+  g = await startTestGateway({ databaseUrl: t.url, jwksUrl: f.jwks.jwksUrl });
 });
 afterEach(async () => {
   for (const client of clients.splice(0)) client.dispose();
@@ -32,7 +30,7 @@ afterEach(async () => {
 });
 afterAll(async () => {
   await g?.close();
-  await c?.close();
+  await f?.close();
   await t?.drop();
 });
 
@@ -45,13 +43,11 @@ function freePort(): Promise<number> {
   });
 }
 
-const sessionRow = (fields: Record<string, unknown>) =>
-  t.insertSession({ status: 'starting', command: 'test', runner_credential: CREDENTIAL, expires_at: new Date(Date.now() + 600_000), ...fields });
+const sessionRow = (fields: { status: 'starting' | 'running'; runnerHost?: string; runnerPort?: number }) =>
+  f.insertSession({ command: 'test', expiresInSeconds: 600, ...fields });
 
 async function token(sessionId: string): Promise<string> {
-  const jti = randomUUID();
-  await t.db('session_tokens').insert({ jti, session_id: sessionId, mode: 'interact', subject: 'alice', expires_at: new Date(Date.now() + 300_000) });
-  return signToken({ sid: sessionId, jti });
+  return (await f.issueToken(sessionId)).token;
 }
 
 async function connect(sessionId: string, gateway = g): Promise<TtyClient> {
@@ -60,7 +56,11 @@ async function connect(sessionId: string, gateway = g): Promise<TtyClient> {
   return client;
 }
 
-const runner = (port: number, command: string) => startSupervisor(['--port', String(port), '--credential', CREDENTIAL, '-W', '--', 'sh', '-c', command]);
+/**
+ * The session's runner on `port`, with the row's credential; the row is left as the test set it, and the
+ * runner's death is not recorded as the session's end (these tests kill runners and start new ones).
+ */
+const runner = (sessionId: string, port: number, command: string) => f.startRunner(sessionId, command, { port, markRunning: false, endOnExit: false });
 
 describe('the gateway and its runners', () => {
   it('waits for a session that is still starting, says so, and connects once the runner is up', async () => {
@@ -68,25 +68,28 @@ describe('the gateway and its runners', () => {
     const client = await connect(sessionId);
     await client.waitForText('the session is starting');
     const port = await freePort();
-    await runner(port, 'echo runner-is-up; sleep 30');
+    await runner(sessionId, port, 'echo runner-is-up; sleep 30');
+    // A plain UPDATE, without the NOTIFY: the gateway's poll finds it.
     await t.db('sessions').where({ id: sessionId }).update({ status: 'running', runner_host: '127.0.0.1', runner_port: port });
     await client.waitForText('runner-is-up');
   });
 
   it('retries a runner that is not listening yet, then connects when it listens', async () => {
     const port = await freePort();
-    const sessionId = await sessionRow({ status: 'running', runner_host: '127.0.0.1', runner_port: port });
+    const sessionId = await sessionRow({ status: 'running', runnerHost: '127.0.0.1', runnerPort: port });
     const client = await connect(sessionId);
     await client.waitForText('connecting to the session');
-    await new Promise((r) => setTimeout(r, 500));
-    await runner(port, 'echo late-but-here; sleep 30');
+    // The gateway has tried the runner's address, and tried again, before anything listens there.
+    const refusedTries = () => g.logs.filter((l) => l.includes(sessionId) && l.includes('runner not reachable yet')).length;
+    await eventually(() => refusedTries() >= 2, 10_000, 'two refused tries');
+    await runner(sessionId, port, 'echo late-but-here; sleep 30');
     await client.waitForText('late-but-here');
   });
 
   it('tells the client when the runner dies mid-session (close 1012), and a reconnect gets the new runner', async () => {
     const port = await freePort();
-    const sessionId = await sessionRow({ status: 'running', runner_host: '127.0.0.1', runner_port: port });
-    const first = await runner(port, 'echo first-runner; sleep 30');
+    const sessionId = await sessionRow({ status: 'running', runnerHost: '127.0.0.1', runnerPort: port });
+    const first = await runner(sessionId, port, 'echo first-runner; sleep 30');
     const client = await connect(sessionId);
     await client.waitForText('first-runner');
     first.proc.kill('SIGKILL');
@@ -94,15 +97,15 @@ describe('the gateway and its runners', () => {
     expect(closed.code).toBe(1012);
     expect(client.text()).toContain('lost the connection to the session; reconnecting');
     await first.exited;
-    await runner(port, 'echo second-runner; sleep 30');
+    await runner(sessionId, port, 'echo second-runner; sleep 30');
     const again = await connect(sessionId);
     await again.waitForText('second-runner');
   });
 
   it('gives up after RUNNER_WAIT_SECONDS with a message (1013), and never crashes on a refused runner', async () => {
-    const short = await startTestGateway({ databaseUrl: t.url, controllerUrl: c.url, env: { RUNNER_WAIT_SECONDS: '1' } });
+    const short = await startTestGateway({ databaseUrl: t.url, jwksUrl: f.jwks.jwksUrl, env: { RUNNER_WAIT_SECONDS: '1' } });
     try {
-      const sessionId = await sessionRow({ status: 'running', runner_host: '127.0.0.1', runner_port: await freePort() });
+      const sessionId = await sessionRow({ status: 'running', runnerHost: '127.0.0.1', runnerPort: await freePort() });
       const jwt = await token(sessionId);
       const client = await TtyClient.connect(`${short.wsBase}/ws/${sessionId}?token=${jwt}`);
       clients.push(client);
@@ -129,7 +132,7 @@ describe('waiting for a starting runner: the controller\'s change notifications 
   // that connects here was woken by the NOTIFY of the controller's own transition().
   let slowPoll: TestGateway;
   beforeAll(async () => {
-    slowPoll = await startTestGateway({ databaseUrl: t.url, controllerUrl: c.url, env: { RUNNER_POLL_SECONDS: '300' } });
+    slowPoll = await startTestGateway({ databaseUrl: t.url, jwksUrl: f.jwks.jwksUrl, env: { RUNNER_POLL_SECONDS: '300' } });
   });
   afterAll(() => slowPoll?.close());
 
@@ -138,7 +141,7 @@ describe('waiting for a starting runner: the controller\'s change notifications 
     const client = await connect(sessionId, slowPoll);
     await client.waitForText('the session is starting');
     const port = await freePort();
-    await runner(port, `echo ${label}-is-up; sleep 30`);
+    await runner(sessionId, port, `echo ${label}-is-up; sleep 30`);
     const changedAt = Date.now();
     expect(await sessionQueries.transition(t.db, sessionId, ['starting'], { status: 'running', runnerHost: '127.0.0.1', runnerPort: port })).toBeDefined();
     await client.waitForText(`${label}-is-up`);

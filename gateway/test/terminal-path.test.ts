@@ -1,40 +1,40 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { rm } from 'node:fs/promises';
 import { TtyClient } from '@cliscale/test-kit/tty-client';
 import { eventually } from '@cliscale/test-kit/eventually';
 import { createTestDatabase, type TestDatabase } from '@cliscale/test-kit/test-database';
-import { codeFolder } from '@cliscale/test-kit/code-fixtures';
-import { startTestController, type TestController } from '../../controller/test/helpers/controller-harness.js';
+import { SessionFixture, type FixtureSession } from '@cliscale/test-kit/session-fixture';
 import { startTestGateway, type TestGateway } from './helpers/gateway-harness.js';
 import { tryUpgrade } from './helpers/upgrade-client.js';
 
-/** Browser → gateway → runner, for real: controller, local supervisor, gateway, all on loopback. */
+/**
+ * Browser → gateway → runner, for real: a real supervisor and a real gateway on loopback. What the controller
+ * would do (session rows, the runner, tokens, the JWKS) test-kit's SessionFixture does through the same
+ * contracts; the whole path with the controller is local mode's to test.
+ */
 let t: TestDatabase;
-let c: TestController;
+let f: SessionFixture;
 let g: TestGateway;
-let code: string;
 const clients: TtyClient[] = [];
 
 beforeAll(async () => {
   t = await createTestDatabase();
-  code = await codeFolder();
-  c = await startTestController({ databaseUrl: t.url, env: { ALLOW_LOCAL_CODE: 'true' } });
-  g = await startTestGateway({ databaseUrl: t.url, controllerUrl: c.url });
+  f = await SessionFixture.start({ db: t.db });
+  g = await startTestGateway({ databaseUrl: t.url, jwksUrl: f.jwks.jwksUrl });
 });
 afterEach(() => {
   for (const client of clients.splice(0)) client.dispose();
 });
 afterAll(async () => {
   await g?.close();
-  await c?.close();
+  await f?.close();
   await t?.drop();
-  await rm(code, { recursive: true, force: true });
 });
 
-async function session(command: string): Promise<{ sessionId: string; token: string; terminalUrl: string }> {
-  const res = await c.api('/api/sessions?wait=ready', { method: 'POST', json: { code_url: code, command, install_cmd: '' } });
-  expect(res.status).toBe(201);
-  return (await res.json()) as { sessionId: string; token: string; terminalUrl: string };
+/** A session whose runner is up, with an interactive token (what POST /api/sessions?wait=ready answers). */
+const session = (command: string): Promise<FixtureSession> => f.createSession(command);
+
+async function tokenFor(sessionId: string, mode: 'interact' | 'view' = 'interact'): Promise<string> {
+  return (await f.issueToken(sessionId, { mode })).token;
 }
 
 async function viaGateway(sessionId: string, token: string, capabilities: string[] = ['exit-status']): Promise<TtyClient> {
@@ -74,13 +74,12 @@ describe('the terminal through the gateway', () => {
     const client = await TtyClient.connect(`${g.wsBase}/ws/${s.sessionId}/ws`, { headers: { authorization: `Bearer ${s.token}` } });
     clients.push(client);
     await client.waitForText('bearer-ok');
-    await c.api(`/api/sessions/${s.sessionId}`, { method: 'DELETE' });
+    await f.endSession(s.sessionId);
   });
 
   it('view tokens get a read-only terminal: their keystrokes never reach the command', async () => {
-    const s = await session('while read -r line; do echo "got: $line"; done');
-    const viewRes = await c.api(`/api/sessions/${s.sessionId}/tokens`, { method: 'POST', json: { mode: 'view' } });
-    const { token: viewToken } = (await viewRes.json()) as { token: string };
+    const s = await session('echo reading; while read -r line; do echo "got: $line"; done');
+    const viewToken = await tokenFor(s.sessionId, 'view');
     const viewer = await viaGateway(s.sessionId, viewToken);
     const driver = await viaGateway(s.sessionId, s.token);
     // Both are attached to the runner once its preferences arrive (keystrokes before that go nowhere).
@@ -88,16 +87,15 @@ describe('the terminal through the gateway', () => {
     await driver.until(() => driver.messages.some((m) => m.type === 'preferences'));
     const prefs = viewer.messages.find((m) => m.type === 'preferences') as { preferences: Record<string, unknown> };
     expect(prefs.preferences.readOnly).toBe(true);
-    // Keystrokes typed while the code is still being copied reach no command either: wait until it starts
-    // (the supervisor prints this line and starts the command in the same step).
-    await driver.waitForText('▸ starting');
+    // The command is reading (it says so first): what the keystrokes below do is what it gets of them.
+    await driver.waitForText('reading');
     viewer.type('from-viewer\r');
     driver.type('from-driver\r');
     await viewer.waitForText('got: from-driver');
     await new Promise((r) => setTimeout(r, 300));
     expect(driver.text()).not.toContain('got: from-viewer');
     expect(viewer.text()).not.toContain('got: from-viewer');
-    await c.api(`/api/sessions/${s.sessionId}`, { method: 'DELETE' });
+    await f.endSession(s.sessionId);
   });
 
   it('says why it refuses: no credential, unknown session path, wrong subprotocol, cross-origin', async () => {
@@ -110,18 +108,16 @@ describe('the terminal through the gateway', () => {
     const same = await tryUpgrade(`${g.wsBase}/ws/${s.sessionId}?token=${s.token}`, { origin: g.url });
     expect(same.status).toBe(101);
     same.ws?.terminate();
-    await c.api(`/api/sessions/${s.sessionId}`, { method: 'DELETE' });
+    await f.endSession(s.sessionId);
   });
 
   it('a view link gets its own page and cookie: the interactive page still types after it, the view page never does', async () => {
-    const s = await session('while read -r line; do echo "got: $line"; done');
-    const tokenFor = async (mode: string) =>
-      ((await (await c.api(`/api/sessions/${s.sessionId}/tokens`, { method: 'POST', json: { mode } })).json()) as { token: string }).token;
+    const s = await session('echo reading; while read -r line; do echo "got: $line"; done');
     const visit = (token: string) => fetch(`${g.url}/ws/${s.sessionId}?token=${token}`, { redirect: 'manual' });
     const interact = await visit(s.token);
     expect(interact.headers.get('location')).toBe(`/ws/${s.sessionId}`);
     const interactCookie = interact.headers.get('set-cookie')!.split(';')[0]!;
-    const view = await visit(await tokenFor('view'));
+    const view = await visit(await tokenFor(s.sessionId, 'view'));
     expect(view.status).toBe(303);
     expect(view.headers.get('location')).toBe(`/ws/${s.sessionId}/view`);
     const viewSetCookie = view.headers.get('set-cookie')!;
@@ -134,29 +130,33 @@ describe('the terminal through the gateway', () => {
     const driver = await TtyClient.connect(`${g.wsBase}/ws/${s.sessionId}/ws`, { headers: { cookie: interactCookie, origin: g.url } });
     const viewer = await TtyClient.connect(`${g.wsBase}/ws/${s.sessionId}/view/ws`, { headers: { cookie: `${viewCookie}; ${interactCookie}`, origin: g.url } });
     // An interactive token presented under /view gets a read-only terminal as well.
-    const viaViewPath = await TtyClient.connect(`${g.wsBase}/ws/${s.sessionId}/view?token=${await tokenFor('interact')}`);
+    const viaViewPath = await TtyClient.connect(`${g.wsBase}/ws/${s.sessionId}/view?token=${await tokenFor(s.sessionId, 'interact')}`);
     clients.push(driver, viewer, viaViewPath);
     const readOnly = async (client: TtyClient) => {
       await client.until(() => client.messages.some((m) => m.type === 'preferences'));
       return (client.messages.find((m) => m.type === 'preferences') as { preferences: Record<string, unknown> }).preferences.readOnly === true;
     };
     expect(await Promise.all([driver, viewer, viaViewPath].map(readOnly))).toEqual([false, true, true]);
-    await driver.waitForText('▸ starting');
+    await driver.waitForText('reading');
     viewer.type('from-viewer\r');
     viaViewPath.type('from-view-path\r');
     driver.type('from-driver\r');
     await viewer.waitForText('got: from-driver');
     await new Promise((r) => setTimeout(r, 300));
     expect(driver.text()).not.toMatch(/got: from-view/);
-    await c.api(`/api/sessions/${s.sessionId}`, { method: 'DELETE' });
+    await f.endSession(s.sessionId);
   });
 
   it('tells a client of an ended session how it ended, instead of failing silently', async () => {
     const s = await session('sleep 30');
-    const fresh = (await (await c.api(`/api/sessions/${s.sessionId}/tokens`, { method: 'POST' })).json()) as { token: string };
-    await c.api(`/api/sessions/${s.sessionId}`, { method: 'DELETE' });
+    const fresh = await f.issueToken(s.sessionId);
+    // What DELETE /api/sessions/{id} does: the row says cancelled (NOTIFY), then the runner is stopped.
+    await f.endSession(s.sessionId);
+    expect(await t.db('sessions').where({ id: s.sessionId }).first()).toMatchObject({ status: 'cancelled', failure_reason: 'cancelled by alice' });
+    expect(s.runner.running).toBe(false);
     const refused = await tryUpgrade(`${g.wsBase}/ws/${s.sessionId}?token=${fresh.token}`);
     expect(refused).toMatchObject({ status: 410, body: { reason: 'session-ended' } });
+    expect(refused.body!.error).toContain('cancelled');
   });
 
   it('the page route trades the token for an HttpOnly cookie and a URL without it; nothing echoes the token', async () => {
@@ -183,40 +183,45 @@ describe('the terminal through the gateway', () => {
       expect(ws.status).toBe(101);
       ws.ws?.terminate();
     }
-    const logs = g.logs.join('') + c.logs.join('');
+    // Neither the gateway's log nor the runner's (which only ever sees its own credential).
+    const logs = g.logs.join('') + s.runner.stderr + s.runner.stdout;
     expect(logs).not.toContain(s.token);
     expect(logs).not.toContain(cookie.split(';')[0]!.split('=')[1]);
-    await c.api(`/api/sessions/${s.sessionId}`, { method: 'DELETE' });
+    await f.endSession(s.sessionId);
   });
 
   it('limits connections per session (429 with a reason)', async () => {
-    const limited = await startTestGateway({ databaseUrl: t.url, controllerUrl: c.url, env: { MAX_CONNECTIONS_PER_SESSION: '1' } });
+    const limited = await startTestGateway({ databaseUrl: t.url, jwksUrl: f.jwks.jwksUrl, env: { MAX_CONNECTIONS_PER_SESSION: '1' } });
     try {
       const s = await session('sleep 30');
-      const second = (await (await c.api(`/api/sessions/${s.sessionId}/tokens`, { method: 'POST' })).json()) as { token: string };
+      const second = await f.issueToken(s.sessionId);
       const one = await tryUpgrade(`${limited.wsBase}/ws/${s.sessionId}?token=${s.token}`);
       expect(one.status).toBe(101);
       const two = await tryUpgrade(`${limited.wsBase}/ws/${s.sessionId}?token=${second.token}`);
       expect(two).toMatchObject({ status: 429, body: { reason: 'too-many-connections' } });
       one.ws?.terminate();
-      // The refused attempt did not spend its token: once the first connection is gone, it works.
-      await new Promise((r) => setTimeout(r, 200));
-      const three = await tryUpgrade(`${limited.wsBase}/ws/${s.sessionId}?token=${second.token}`);
+      // The refused attempt did not spend its token: once the first connection is gone, it works (until the
+      // gateway has seen it go, it is refused for the limit again, never as used).
+      const three = await eventually(async () => {
+        const attempt = await tryUpgrade(`${limited.wsBase}/ws/${s.sessionId}?token=${second.token}`);
+        if (attempt.status !== 101) expect(attempt).toMatchObject({ status: 429, body: { reason: 'too-many-connections' } });
+        return attempt.status === 101 && attempt;
+      }, 10_000, 'the second token to open a connection');
       expect(three.status).toBe(101);
       three.ws?.terminate();
-      await c.api(`/api/sessions/${s.sessionId}`, { method: 'DELETE' });
+      await f.endSession(s.sessionId);
     } finally {
       await limited.close();
     }
   });
 
   it('a page reconnecting to a session that has ended is told how it ended, in the runner\'s words, with the exit code', async () => {
-    const s = await session('sleep 1; exit 5');
+    const s = await session('sleep 2; exit 5');
     const visit = await fetch(`${g.url}/ws/${s.sessionId}?token=${s.token}`, { redirect: 'manual' });
     const cookie = visit.headers.get('set-cookie')!.split(';')[0]!;
-    for (let i = 0; i < 100 && (await t.db('sessions').where({ id: s.sessionId }).first()).status !== 'failed'; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    expect(visit.status).toBe(303);
+    // The runner exits by itself; the row records how (the fixture does what the controller's local backend does).
+    await eventually(async () => (await t.db('sessions').where({ id: s.sessionId }).first()).status === 'failed', 15_000, 'the session to fail');
     const client = await TtyClient.connect(`${g.wsBase}/ws/${s.sessionId}/ws`, { headers: { cookie, origin: g.url }, init: { capabilities: ['exit-status'] } });
     clients.push(client);
     const closed = await client.closed;

@@ -1,43 +1,38 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import { rm } from 'node:fs/promises';
 import { eventually } from '@cliscale/test-kit/eventually';
 import { createTestDatabase, type TestDatabase } from '@cliscale/test-kit/test-database';
-import { codeFolder } from '@cliscale/test-kit/code-fixtures';
-import { startTestController, type TestController } from '../../controller/test/helpers/controller-harness.js';
+import { SessionFixture } from '@cliscale/test-kit/session-fixture';
 import { startTestGateway, type TestGateway } from './helpers/gateway-harness.js';
 import { hs256WithPublicKey, signToken, unsignedToken } from './helpers/tokens.js';
 import { tryUpgrade } from './helpers/upgrade-client.js';
 
+/** Tokens of every wrong kind against two gateways; the JWKS and the sessions (with runners) come from test-kit's SessionFixture. */
 let t: TestDatabase;
-let c: TestController;
+let f: SessionFixture;
 let gateways: TestGateway[];
-let code: string;
 let sessionId: string;
 let otherSessionId: string;
 
 beforeAll(async () => {
   t = await createTestDatabase();
-  code = await codeFolder();
-  c = await startTestController({ databaseUrl: t.url, env: { ALLOW_LOCAL_CODE: 'true' } });
-  // 200 attempts from one address: the per-address connection limit is not what this file tests.
-  gateways = await Promise.all([0, 1].map(() => startTestGateway({ databaseUrl: t.url, controllerUrl: c.url, env: { MAX_CONNECTIONS_PER_IP: '1000' } })));
-  const create = async () =>
-    ((await (await c.api('/api/sessions?wait=ready', { method: 'POST', json: { code_url: code, command: 'sleep 60', install_cmd: '' } })).json()) as { sessionId: string }).sessionId;
+  f = await SessionFixture.start({ db: t.db });
+  // 200 simultaneous attempts from one address on one session: the connection limits (counted while an attempt
+  // is checked, before its token is) are not what this file tests.
+  const limits = { MAX_CONNECTIONS_PER_IP: '1000', MAX_CONNECTIONS_PER_SESSION: '1000' };
+  gateways = await Promise.all([0, 1].map(() => startTestGateway({ databaseUrl: t.url, jwksUrl: f.jwks.jwksUrl, env: limits })));
+  const create = async () => (await f.createSession('sleep 60')).sessionId;
   [sessionId, otherSessionId] = await Promise.all([create(), create()]);
 });
 afterAll(async () => {
   await Promise.all(gateways?.map((g) => g.close()) ?? []);
-  await c?.close();
+  await f?.close();
   await t?.drop();
-  await rm(code, { recursive: true, force: true });
 });
 
-/** A jti the database knows for `sid` (as the controller would have stored it). */
+/** A jti the database knows for `sid` (stored as the controller stores it). */
 async function storedJti(sid: string, expiresInSeconds = 300): Promise<string> {
-  const jti = randomUUID();
-  await t.db('session_tokens').insert({ jti, session_id: sid, mode: 'interact', subject: 'alice', expires_at: new Date(Date.now() + expiresInSeconds * 1000) });
-  return jti;
+  return (await f.storeToken(sid, { expiresInSeconds })).jti;
 }
 
 const upgrade = (token: string, sid = sessionId, gateway = 0) => tryUpgrade(`${gateways[gateway]!.wsBase}/ws/${sid}?token=${encodeURIComponent(token)}`);
@@ -94,8 +89,10 @@ describe('token checks', () => {
 
   it('keeps verifying with the cached keys while the controller is down', async () => {
     await upgrade(await signToken({ sid: sessionId, jti: await storedJti(sessionId) })).then((r) => r.ws?.terminate());
-    const id = await t.insertSession({ status: 'starting', command: 'x', runner_credential: 'cliscale:x', expires_at: new Date(Date.now() + 60_000) });
-    await c.close();
+    const id = await f.insertSession({ status: 'starting', command: 'x', expiresInSeconds: 60 });
+    // The controller's JWKS goes away (nothing listens there any more).
+    await f.jwks.close();
+    await expect(fetch(f.jwks.jwksUrl)).rejects.toThrow();
     const result = await upgrade(await signToken({ sid: id, jti: await storedJti(id) }), id);
     expect(result.status).toBe(101);
     result.ws?.terminate();

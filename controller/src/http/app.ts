@@ -6,10 +6,11 @@ import type { SessionService } from '../sessions/session-service.js';
 import type { SigningKeys } from '../tokens/signing-keys.js';
 import { errorHandler, notFound } from './error-handler.js';
 import type { ControllerMetrics } from './metrics.js';
-import { publicRoutes } from './public-routes.js';
+import { apiRoutes } from './api-routes.js';
+import { openApiDocument } from './openapi.js';
 import type { RateLimits } from './rate-limits.js';
 import { requestLog } from './request-log.js';
-import { sessionRoutes } from './session-routes.js';
+import { buildRouter } from './router.js';
 
 export interface AppOptions {
   db: Knex;
@@ -25,7 +26,7 @@ export interface AppOptions {
   waitReadyMaxSeconds: number;
 }
 
-/** The controller's HTTP API (see openapi.ts for the routes). */
+/** The controller's HTTP API: the routes of api-routes.ts, plus logging, metrics and errors around them. */
 export function createApp(o: AppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
@@ -36,24 +37,21 @@ export function createApp(o: AppOptions): Express {
     const end = o.metrics.httpDuration.startTimer({ method: req.method });
     res.on('finish', () => {
       // The route pattern, not the path: one series per route, not per session id.
-      const base = (res.locals.routeBase as string | undefined) ?? '';
-      const route = req.route ? `${base}${req.route.path === '/' && base ? '' : (req.route.path as string)}` : 'unmatched';
-      end({ route, status: String(res.statusCode) });
+      end({ route: req.route ? (req.route.path as string) : 'unmatched', status: String(res.statusCode) });
     });
     next();
   });
-  app.use(publicRoutes({ db: o.db, keys: o.keys, registry: o.metrics.registry }));
-  app.use(
-    '/api/sessions',
-    sessionRoutes({
-      sessions: o.sessions,
-      apiKeys: o.apiKeys,
-      limits: o.limits,
-      publicUrl: o.publicUrl,
-      bodyLimitBytes: o.bodyLimitBytes,
-      waitReadyMaxSeconds: o.waitReadyMaxSeconds,
-    }),
-  );
+  const deps = {
+    db: o.db,
+    sessions: o.sessions,
+    limits: o.limits,
+    keys: o.keys,
+    registry: o.metrics.registry,
+    publicUrl: o.publicUrl,
+    waitReadyMaxSeconds: o.waitReadyMaxSeconds,
+    openApi: openApiDocument(apiRoutes),
+  };
+  app.use(buildRouter(apiRoutes, deps, { apiKeys: o.apiKeys, limits: o.limits, bodyLimitBytes: o.bodyLimitBytes }));
   app.use(notFound);
   app.use(errorHandler(o.logger, o.bodyLimitBytes));
   return app;

@@ -2,7 +2,7 @@ import { lookup } from 'node:dns/promises';
 import { isAbsolute } from 'node:path';
 import ipaddr from 'ipaddr.js';
 import { hostAllowed } from '@cliscale/runner-contract';
-import { HttpError } from '../http/http-error.js';
+import { DependencyUnavailable, InvalidRequest } from './session-errors.js';
 
 export interface CodeUrlPolicy {
   allowedHosts: string[];
@@ -31,7 +31,7 @@ export const resolveWithDns: ResolveHost = async (host) => {
   }
 };
 
-const invalid = (message: string) => new HttpError(400, message, { field: 'code_url' });
+const invalid = (message: string) => new InvalidRequest(message, 'code_url');
 
 /**
  * Only public unicast addresses: no loopback, private, link-local (which holds the cloud metadata address
@@ -79,7 +79,7 @@ export async function checkCodeUrl(raw: string, policy: CodeUrlPolicy, resolveHo
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOTFOUND' || code === 'ENODATA') throw invalid(`code_url host ${host} does not resolve`);
-    throw new HttpError(503, `could not resolve code_url host ${host} (${code ?? 'error'}); try again`);
+    throw new DependencyUnavailable(`could not resolve code_url host ${host} (${code ?? 'error'}); try again`);
   }
   if (addresses.length === 0) throw invalid(`code_url host ${host} does not resolve`);
   const internal = addresses.find((a) => !isPublicAddress(a));

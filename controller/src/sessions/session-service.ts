@@ -1,15 +1,15 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { EventEmitter } from 'node:events';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
-import { ACTIVE_SESSION_STATUSES, FINISHED_SESSION_STATUSES, recordAudit, sessionQueries as store, type AccessMode, type SessionRow, type SessionStatus } from '@cliscale/database';
+import { ACTIVE_SESSION_STATUSES, recordAudit, sessionQueries as store, type AccessMode, type SessionRow, type SessionStatus } from '@cliscale/database';
 import type { CreateSessionRequest } from '../http/api-schemas.js';
-import { HttpError } from '../http/http-error.js';
 import type { ControllerMetrics } from '../http/metrics.js';
 import { FINISHED_RUNNER_STATES, RunnerUnavailableError, type RunnerBackend, type RunnerEvent } from '../runners/runner-backend.js';
 import type { IssuedToken, TokenIssuer } from '../tokens/token-issuer.js';
 import { checkCodeUrl, type CodeUrlPolicy, type ResolveHost } from './code-url-policy.js';
 import { runnerEnv } from './runner-env.js';
+import { LaunchFailed, NotYourSession, SessionFinished, SessionNotFound, TooManyActiveSessions } from './session-errors.js';
+import { SettledWaits, type SessionChangeFeed } from './settled-wait.js';
 
 export interface SessionServiceOptions {
   db: Knex;
@@ -22,6 +22,8 @@ export interface SessionServiceOptions {
   defaultCommand: string;
   metrics: ControllerMetrics;
   logger: Logger;
+  /** Status change notifications (one LISTEN connection per controller), for `waitUntilSettled`. */
+  changes: SessionChangeFeed;
 }
 
 /** Who is asking, for ownership checks and the audit log. */
@@ -33,12 +35,19 @@ export interface Caller {
 
 const isActive = (s: SessionStatus) => ACTIVE_SESSION_STATUSES.includes(s);
 
-/** Sessions: created row-first, started through the runner backend, and moved along by runner events. */
-export class SessionService {
-  /** Wakes `waitUntilSettled` callers in this process; other replicas' changes are seen by polling. */
-  private readonly changes = new EventEmitter().setMaxListeners(0);
+/** Retry-After of a launch the backend could not take (it was unreachable). */
+const RETRY_LAUNCH_AFTER_SECONDS = 10;
 
-  constructor(private readonly o: SessionServiceOptions) {}
+/**
+ * Sessions: created row-first, started through the runner backend, and moved along by runner events.
+ * Refusals are thrown as the errors of session-errors.ts; what they look like over HTTP is not decided here.
+ */
+export class SessionService {
+  private readonly waits: SettledWaits;
+
+  constructor(private readonly o: SessionServiceOptions) {
+    this.waits = new SettledWaits(o.db, o.changes);
+  }
 
   /** Checks what the schema cannot (the code URL's host and addresses); returns the request normalised. */
   async check(request: CreateSessionRequest): Promise<CreateSessionRequest> {
@@ -53,7 +62,7 @@ export class SessionService {
       await store.lockOwner(tx, caller.keyName);
       const active = await store.countActive(tx, caller.keyName);
       if (active >= this.o.maxActivePerKey) {
-        throw new HttpError(429, `too many active sessions for this API key (${active} of ${this.o.maxActivePerKey}); wait for one to end or cancel one`);
+        throw new TooManyActiveSessions(active, this.o.maxActivePerKey);
       }
       const row = await store.insertSession(tx, {
         id,
@@ -101,15 +110,15 @@ export class SessionService {
       const reason = `${unavailable ? 'runner backend unavailable' : 'the runner could not be created'}: ${(err as Error).message}`;
       this.o.logger.error({ sessionId: row.id, err }, 'runner launch failed');
       await this.finish(row.id, { sessionId: row.id, state: 'failed', reason });
-      throw new HttpError(unavailable ? 503 : 500, reason, { sessionId: row.id }, unavailable ? { 'retry-after': '10' } : {});
+      throw new LaunchFailed(row.id, reason, unavailable ? RETRY_LAUNCH_AFTER_SECONDS : undefined);
     }
   }
 
-  /** The session if `caller` owns it: 404 when it does not exist, 403 when it is someone else's. */
+  /** The session if `caller` owns it: SessionNotFound when it does not exist, NotYourSession when it is someone else's. */
   async get(id: string, caller: Caller): Promise<SessionRow> {
     const row = await store.findSession(this.o.db, id);
-    if (!row) throw new HttpError(404, `no session ${id}`);
-    if (row.owner !== caller.keyName) throw new HttpError(403, 'this session belongs to another API key');
+    if (!row) throw new SessionNotFound(id);
+    if (row.owner !== caller.keyName) throw new NotYourSession(id);
     return row;
   }
 
@@ -124,10 +133,9 @@ export class SessionService {
       : undefined;
     if (!cancelled) {
       const now = (await store.findSession(this.o.db, id))!;
-      throw new HttpError(409, `session already ${now.status}`, { status: now.status });
+      throw new SessionFinished(now.status);
     }
     await recordAudit(this.o.db, { event: 'session.cancelled', sessionId: id, actor: caller.keyName, clientIp: caller.clientIp, userAgent: caller.userAgent });
-    this.changes.emit(id);
     try {
       await this.o.backend.cancel(id);
     } catch (err) {
@@ -140,7 +148,7 @@ export class SessionService {
   /** A fresh one-time token for a session that is still live. */
   async issueToken(id: string, caller: Caller, mode: AccessMode): Promise<{ row: SessionRow; token: IssuedToken }> {
     const row = await this.get(id, caller);
-    if (!isActive(row.status)) throw new HttpError(409, `session already ${row.status}: there is no terminal to connect to`, { status: row.status });
+    if (!isActive(row.status)) throw new SessionFinished(row.status, 'there is no terminal to connect to');
     const token = await this.o.db.transaction((tx) => this.mintToken(tx, row, caller, mode));
     return { row, token };
   }
@@ -172,7 +180,6 @@ export class SessionService {
           })
         : await store.transition(this.o.db, event.sessionId, ['pending'], { status: 'starting', runnerName: event.runnerName });
     if (row?.running_at) this.o.metrics.runnerStartSeconds.observe((row.running_at.getTime() - row.created_at.getTime()) / 1000);
-    if (row) this.changes.emit(row.id);
   }
 
   private async finish(id: string, event: RunnerEvent): Promise<void> {
@@ -182,26 +189,15 @@ export class SessionService {
     if (!row) return;
     await recordAudit(this.o.db, { event: 'session.ended', sessionId: id, actor: row.owner, detail: { status, exitCode: row.exit_code, reason: failureReason } });
     this.o.logger.info({ sessionId: id, status, exitCode: row.exit_code, reason: failureReason }, 'session ended');
-    this.changes.emit(id);
   }
 
   /** Resolves with the row once the session is running or finished, or as it is when `timeoutMs` runs out. */
-  async waitUntilSettled(id: string, timeoutMs: number): Promise<SessionRow> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const row = (await store.findSession(this.o.db, id))!;
-      const settled = row.status === 'running' || FINISHED_SESSION_STATUSES.includes(row.status);
-      const left = deadline - Date.now();
-      if (settled || left <= 0) return row;
-      await new Promise<void>((resolve) => {
-        const wake = () => {
-          clearTimeout(timer);
-          this.changes.off(id, wake);
-          resolve();
-        };
-        const timer = setTimeout(wake, Math.min(left, 500));
-        this.changes.on(id, wake);
-      });
-    }
+  waitUntilSettled(id: string, timeoutMs: number): Promise<SessionRow> {
+    return this.waits.until(id, timeoutMs);
+  }
+
+  /** Shutting down: waits in progress answer at once with the session as it is. */
+  endWaits(): void {
+    this.waits.endAll();
   }
 }

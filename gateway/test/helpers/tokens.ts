@@ -1,37 +1,20 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
-import { calculateJwkThumbprint, SignJWT, type JWK } from 'jose';
+import { SignJWT } from 'jose';
+import { signToken as signAsController, type TokenClaims } from '@cliscale/test-kit/jwks-server';
 import { SIGNING_KEY_PEM } from '@cliscale/test-kit/signing-key';
 
+/**
+ * Tokens the gateway must refuse. Well-formed ones are signed by test-kit's signToken (jwks-server.ts), with
+ * the key its JWKS server publishes, exactly as the controller signs them.
+ */
 const controllerKey = createPrivateKey(SIGNING_KEY_PEM);
 const strangerKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
 
-export interface Claims {
-  sid: string;
-  jti: string;
-  mode?: string;
-  sub?: string;
-  iss?: string;
-  aud?: string;
-  /** Seconds from now. */
-  exp?: number;
-  nbf?: number;
-}
+export type Claims = TokenClaims;
 
 /** A token signed like the controller's (same key, same kid) or by a stranger's key, with any claims. */
 export async function signToken(claims: Claims, options: { stranger?: boolean } = {}): Promise<string> {
-  const key = options.stranger ? strangerKey : controllerKey;
-  const kid = await calculateJwkThumbprint(createPublicKey(key).export({ format: 'jwk' }) as JWK, 'sha256');
-  const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({ sid: claims.sid, mode: claims.mode ?? 'interact' })
-    .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid })
-    .setIssuer(claims.iss ?? 'cliscale')
-    .setAudience(claims.aud ?? 'cliscale-gateway')
-    .setSubject(claims.sub ?? 'alice')
-    .setJti(claims.jti)
-    .setIssuedAt(now)
-    .setNotBefore(now + (claims.nbf ?? 0))
-    .setExpirationTime(now + (claims.exp ?? 300))
-    .sign(key);
+  return signAsController(claims, options.stranger ? strangerKey : controllerKey);
 }
 
 const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');

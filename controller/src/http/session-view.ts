@@ -1,11 +1,14 @@
 import type { SessionRow } from '@cliscale/database';
-import { Session } from '../http/api-schemas.js';
+import type { Session } from './api-schemas.js';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
-/** A session row as the API shows it: camelCase, no credential, environment names without values. */
+/**
+ * A session row as the API shows it: camelCase, no credential, environment names without values. The route
+ * that sends it checks it against the Session schema (a mismatch is the server's bug: 500).
+ */
 export function sessionView(row: SessionRow): Session {
-  return Session.parse({
+  return {
     sessionId: row.id,
     status: row.status,
     exitCode: row.exit_code,
@@ -14,13 +17,14 @@ export function sessionView(row: SessionRow): Session {
     command: row.command,
     installCmd: row.install_cmd,
     envNames: Object.keys(row.env ?? {}).sort(),
-    runner: { backend: row.runner_backend, name: row.runner_name },
-    createdAt: iso(row.created_at),
-    updatedAt: iso(row.updated_at),
+    // The column is free text; the response schema is what refuses a backend this API does not know.
+    runner: { backend: row.runner_backend as Session['runner']['backend'], name: row.runner_name },
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
     runningAt: iso(row.running_at),
     endedAt: iso(row.ended_at),
-    expiresAt: iso(row.expires_at),
-  });
+    expiresAt: row.expires_at.toISOString(),
+  };
 }
 
 /** Page cursors are opaque to callers: base64url of the last row's (created_at, id). */
