@@ -1,4 +1,4 @@
-import type { WebSocket } from 'ws';
+import type { RawData, WebSocket } from 'ws';
 import {
   CAPABILITY_EXIT_STATUS,
   CloseCode,
@@ -39,6 +39,9 @@ export interface SessionForClient {
   detach(client: ClientConnection): void;
 }
 
+/** ws delivers a Buffer (its default binaryType); the other shapes it can deliver are folded into one. */
+const asBuffer = (data: RawData): Buffer => (Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data));
+
 /**
  * One WebSocket client. Output reaches it as: replay (a snapshot of the terminal), then every live byte
  * after the snapshot's offset, with no gap and no duplicate. Its queue is bounded: a client that falls
@@ -77,7 +80,10 @@ export class ClientConnection {
     private readonly session: SessionForClient,
   ) {
     this.id = id;
-    ws.on('message', (data, isBinary) => this.onMessage(toBytes(isBinary ? (data as Buffer) : data.toString())));
+    ws.on('message', (data, isBinary) => {
+      const bytes = asBuffer(data);
+      this.onMessage(toBytes(isBinary ? bytes : bytes.toString('utf8')));
+    });
     ws.on('pong', () => (this.lastPong = Date.now()));
     ws.on('close', () => this.onClose());
     ws.on('error', (err) => session.log.debug({ client: id, err: err.message }, 'client socket error'));

@@ -1,5 +1,9 @@
-import { InvalidArgumentError } from 'commander';
 import { resolve } from 'node:path';
+import { z } from 'zod';
+import { SUPERVISOR_ENV as E } from '@cliscale/runner-contract';
+import { bool } from '@cliscale/service-kit';
+import { baseUrl, hexDigest, hostList, integer } from './config-values.js';
+import type { SwitchFlag, ValueFlag } from './config-program.js';
 
 /** Where the session's code comes from, how it is installed, and the limits that keep a fetch safe. */
 export interface CodeConfig {
@@ -29,90 +33,76 @@ export interface CodeConfig {
   installTimeoutMs: number;
 }
 
-export function integer(min: number, max: number) {
-  return (raw: string): number => {
-    const value = Number(raw);
-    if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(value) || value < min || value > max) {
-      throw new InvalidArgumentError(`expected an integer between ${min} and ${max}, got "${raw}"`);
-    }
-    return value;
-  };
-}
-
-function hexDigest(length: number, what: string) {
-  return (raw: string): string => {
-    const v = raw.trim().toLowerCase();
-    if (!new RegExp(`^[0-9a-f]{${length}}$`).test(v)) throw new InvalidArgumentError(`expected ${what} (${length} hex digits)`);
-    return v;
-  };
-}
-
-function hostList(raw: string): string[] {
-  const hosts = raw.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean);
-  for (const h of hosts) {
-    if (!/^(\*\.)?[a-z0-9.-]+(:\d+)?$/.test(h)) throw new InvalidArgumentError(`"${h}" is not a host name`);
-  }
-  return hosts;
-}
-
-function baseUrl(raw: string): string {
-  try {
-    const url = new URL(raw);
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error();
-    return url.href.replace(/\/+$/, '');
-  } catch {
-    throw new InvalidArgumentError(`expected an http(s) URL, got "${raw}"`);
-  }
-}
-
 const MiB = 1 << 20;
 const MAX_BYTES = 64 * 1024 * MiB;
 
-/** Same shape as config.ts's option table; merged into the one CLI. */
-export const CODE_VALUE_OPTIONS = [
-  { flags: '--code-url <url>', key: 'codeUrl', env: 'CODE_URL', description: 'fetch the code from here first: GitHub tree URL, git repository (.git[#ref]), .zip/.tar.gz/.tar archive, or a local directory (with --allow-local-code)' },
-  { flags: '--code-dir <dir>', key: 'codeDir', env: 'CODE_DIR', description: 'where the code goes; must be empty or absent (default: a new temporary directory)' },
-  { flags: '--install-cmd <command>', key: 'installCmd', env: 'INSTALL_CMD', description: 'install command run in the code directory (default: npm ci with a lockfile, npm install with only package.json; "" skips)' },
-  { flags: '--checksum <sha256>', key: 'checksum', env: 'CODE_CHECKSUM_SHA256', description: 'SHA-256 the downloaded archive must have', parse: hexDigest(64, 'a SHA-256') },
-  { flags: '--commit <sha>', key: 'commit', env: 'CODE_COMMIT', description: 'git commit the fetched code must be', parse: hexDigest(40, 'a full commit id') },
-  { flags: '--allowed-hosts <hosts>', key: 'allowedHosts', env: 'ALLOWED_CODE_HOSTS', description: 'comma-separated hosts code may come from, *.domain for subdomains (default: any)', parse: hostList },
-  { flags: '--github-url <url>', key: 'githubUrl', env: 'GITHUB_URL', description: 'where github.com repositories are fetched from', default: 'https://github.com', parse: baseUrl },
-  { flags: '--max-download-bytes <n>', key: 'maxDownloadBytes', env: 'MAX_DOWNLOAD_BYTES', description: 'largest download (archive or git pack)', default: 512 * MiB, defaultText: '512 MiB', parse: integer(1, MAX_BYTES) },
-  { flags: '--max-extracted-bytes <n>', key: 'maxExtractedBytes', env: 'MAX_EXTRACTED_BYTES', description: 'largest total size of the extracted files', default: 2048 * MiB, defaultText: '2 GiB', parse: integer(1, MAX_BYTES) },
-  { flags: '--max-files <n>', key: 'maxFiles', env: 'MAX_FILES', description: 'most files and directories the code may have', default: 100_000, parse: integer(1, 10_000_000) },
-  { flags: '--max-redirects <n>', key: 'maxRedirects', env: 'MAX_REDIRECTS', description: 'HTTP redirects followed (each target re-checked)', default: 5, parse: integer(0, 20) },
-  { flags: '--connect-timeout <ms>', key: 'connectTimeout', env: 'CONNECT_TIMEOUT_MS', description: 'time to connect to the code host', default: 15_000, parse: integer(1, 600_000) },
-  { flags: '--stall-timeout <ms>', key: 'stallTimeout', env: 'STALL_TIMEOUT_MS', description: 'a download or clone receiving nothing this long fails', default: 60_000, parse: integer(1, 3_600_000) },
-  { flags: '--download-timeout <ms>', key: 'downloadTimeout', env: 'DOWNLOAD_TIMEOUT_MS', description: 'longest archive download', default: 600_000, parse: integer(1, 86_400_000) },
-  { flags: '--clone-timeout <ms>', key: 'cloneTimeout', env: 'CLONE_TIMEOUT_MS', description: 'longest git fetch', default: 600_000, parse: integer(1, 86_400_000) },
-  { flags: '--install-timeout <ms>', key: 'installTimeout', env: 'INSTALL_TIMEOUT_MS', description: 'longest install', default: 1_800_000, parse: integer(1, 86_400_000) },
+/** The code's environment variables; merged into the supervisor's one schema (config.ts). */
+export const CODE_VARIABLES = z.object({
+  [E.codeUrl]: z.string().optional(),
+  [E.codeDir]: z.string().optional(),
+  [E.installCmd]: z.string().optional(),
+  [E.checksumSha256]: hexDigest(64, 'a SHA-256').optional(),
+  [E.commit]: hexDigest(40, 'a full commit id').optional(),
+  [E.allowedCodeHosts]: hostList.optional(),
+  [E.githubUrl]: baseUrl.default('https://github.com'),
+  [E.maxDownloadBytes]: integer(1, MAX_BYTES).default(512 * MiB),
+  [E.maxExtractedBytes]: integer(1, MAX_BYTES).default(2048 * MiB),
+  [E.maxFiles]: integer(1, 10_000_000).default(100_000),
+  [E.maxRedirects]: integer(0, 20).default(5),
+  [E.connectTimeoutMs]: integer(1, 600_000).default(15_000),
+  [E.stallTimeoutMs]: integer(1, 3_600_000).default(60_000),
+  [E.downloadTimeoutMs]: integer(1, 86_400_000).default(600_000),
+  [E.cloneTimeoutMs]: integer(1, 86_400_000).default(600_000),
+  [E.installTimeoutMs]: integer(1, 86_400_000).default(1_800_000),
+  [E.allowHttp]: bool.default(false),
+  [E.allowLocalCode]: bool.default(false),
+});
+
+export const CODE_FLAGS: ValueFlag[] = [
+  { setting: 'codeUrl', flags: '--code-url <url>', description: 'fetch the code from here first: GitHub tree URL, git repository (.git[#ref]), .zip/.tar.gz/.tar archive, or a local directory (with --allow-local-code)' },
+  { setting: 'codeDir', flags: '--code-dir <dir>', description: 'where the code goes; must be empty or absent (default: a new temporary directory)' },
+  { setting: 'installCmd', flags: '--install-cmd <command>', description: 'install command run in the code directory (default: npm ci with a lockfile, npm install with only package.json; "" skips)' },
+  { setting: 'checksumSha256', flags: '--checksum <sha256>', description: 'SHA-256 the downloaded archive must have' },
+  { setting: 'commit', flags: '--commit <sha>', description: 'git commit the fetched code must be' },
+  { setting: 'allowedCodeHosts', flags: '--allowed-hosts <hosts>', description: 'comma-separated hosts code may come from, *.domain for subdomains (default: any)' },
+  { setting: 'githubUrl', flags: '--github-url <url>', description: 'where github.com repositories are fetched from' },
+  { setting: 'maxDownloadBytes', flags: '--max-download-bytes <n>', description: 'largest download (archive or git pack)', defaultText: '512 MiB' },
+  { setting: 'maxExtractedBytes', flags: '--max-extracted-bytes <n>', description: 'largest total size of the extracted files', defaultText: '2 GiB' },
+  { setting: 'maxFiles', flags: '--max-files <n>', description: 'most files and directories the code may have' },
+  { setting: 'maxRedirects', flags: '--max-redirects <n>', description: 'HTTP redirects followed (each target re-checked)' },
+  { setting: 'connectTimeoutMs', flags: '--connect-timeout <ms>', description: 'time to connect to the code host' },
+  { setting: 'stallTimeoutMs', flags: '--stall-timeout <ms>', description: 'a download or clone receiving nothing this long fails' },
+  { setting: 'downloadTimeoutMs', flags: '--download-timeout <ms>', description: 'longest archive download' },
+  { setting: 'cloneTimeoutMs', flags: '--clone-timeout <ms>', description: 'longest git fetch' },
+  { setting: 'installTimeoutMs', flags: '--install-timeout <ms>', description: 'longest install' },
 ];
 
-export const CODE_SWITCHES = [
-  { flags: '--allow-http', key: 'allowHttp', env: 'ALLOW_HTTP', description: 'allow http: code URLs (default: https only)', flagValue: true, default: false },
-  { flags: '--allow-local-code', key: 'allowLocalCode', env: 'ALLOW_LOCAL_CODE', description: 'allow a local directory or file:// URL as the code (never in a pod)', flagValue: true, default: false },
+export const CODE_SWITCHES: SwitchFlag[] = [
+  { setting: 'allowHttp', flags: '--allow-http', description: 'allow http: code URLs (default: https only)', sets: 'true' },
+  { setting: 'allowLocalCode', flags: '--allow-local-code', description: 'allow a local directory or file:// URL as the code (never in a pod)', sets: 'true' },
 ];
 
-/** Builds CodeConfig from merged option values; `installCmdGiven` tells an explicit "" from nothing. */
-export function toCodeConfig(o: Record<string, any>, installCmdGiven: boolean): CodeConfig {
+/** The code's part of the configuration; `installCmdGiven` tells an explicit "" (skip installing) from nothing. */
+export function toCodeConfig(v: z.infer<typeof CODE_VARIABLES>, installCmdGiven: boolean): CodeConfig {
+  const dir = v[E.codeDir];
   return {
-    url: o.codeUrl?.trim() || undefined,
-    dir: o.codeDir ? resolve(o.codeDir) : undefined,
-    installCommand: installCmdGiven ? (o.installCmd ?? '').trim() : undefined,
-    checksumSha256: o.checksum,
-    commit: o.commit,
-    allowHttp: o.allowHttp,
-    allowLocal: o.allowLocalCode,
-    allowedHosts: o.allowedHosts ?? [],
-    githubUrl: o.githubUrl,
-    maxDownloadBytes: o.maxDownloadBytes,
-    maxExtractedBytes: o.maxExtractedBytes,
-    maxFiles: o.maxFiles,
-    maxRedirects: o.maxRedirects,
-    connectTimeoutMs: o.connectTimeout,
-    stallTimeoutMs: o.stallTimeout,
-    downloadTimeoutMs: o.downloadTimeout,
-    cloneTimeoutMs: o.cloneTimeout,
-    installTimeoutMs: o.installTimeout,
+    url: v[E.codeUrl]?.trim() || undefined,
+    dir: dir ? resolve(dir) : undefined,
+    installCommand: installCmdGiven ? (v[E.installCmd] ?? '').trim() : undefined,
+    checksumSha256: v[E.checksumSha256],
+    commit: v[E.commit],
+    allowHttp: v[E.allowHttp],
+    allowLocal: v[E.allowLocalCode],
+    allowedHosts: v[E.allowedCodeHosts] ?? [],
+    githubUrl: v[E.githubUrl],
+    maxDownloadBytes: v[E.maxDownloadBytes],
+    maxExtractedBytes: v[E.maxExtractedBytes],
+    maxFiles: v[E.maxFiles],
+    maxRedirects: v[E.maxRedirects],
+    connectTimeoutMs: v[E.connectTimeoutMs],
+    stallTimeoutMs: v[E.stallTimeoutMs],
+    downloadTimeoutMs: v[E.downloadTimeoutMs],
+    cloneTimeoutMs: v[E.cloneTimeoutMs],
+    installTimeoutMs: v[E.installTimeoutMs],
   };
 }

@@ -12,8 +12,3 @@ export function credentialMatches(presented: string, credential: string): boolea
   return timingSafeEqual(a, b);
 }
 
-/** The token in `Authorization: Basic <token>`, or undefined when the header is absent or another scheme. */
-export function basicToken(header: string | undefined): string | undefined {
-  const match = /^Basic\s+(\S+)\s*$/i.exec(header ?? '');
-  return match?.[1];
-}

@@ -1,12 +1,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { STATUS_CODES } from 'node:http';
-import { WebSocketServer } from 'ws';
 import type { Logger } from 'pino';
+import { WebSocketServer } from 'ws';
 import { WS_SUBPROTOCOL } from '@cliscale/protocol';
+import { basicToken, HEALTHY, refuseUpgrade, sendJson, type StaticPage } from '@cliscale/service-kit';
 import type { SupervisorConfig } from './config.js';
-import { basicToken, credentialMatches, credentialToken } from './credential.js';
-import type { StaticPage } from '@cliscale/service-kit';
+import { credentialMatches, credentialToken } from './credential.js';
 import type { TerminalSession } from './terminal-session.js';
 
 const MAX_DUMP_LINES = 1_000_000;
@@ -19,27 +18,20 @@ export interface SupervisorServerOptions {
   session: () => TerminalSession | undefined;
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown, raw?: string): void {
-  const text = raw ?? JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/json;charset=utf-8',
-    'content-length': Buffer.byteLength(text),
-    'cache-control': 'no-store',
-  });
+/** ttyd's own answer to GET /token, byte for byte (a space after the colon). */
+function sendTtydToken(res: ServerResponse, token: string): void {
+  const text = `{"token": "${token}"}`;
+  res.writeHead(200, { 'content-type': 'application/json;charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
   res.end(text);
 }
 
-/** Refuses an upgrade with a real HTTP response (ttyd just drops the TCP connection, leaving clients guessing). */
-function refuseUpgrade(socket: Duplex, status: number, error: string, extra: Record<string, string> = {}): void {
-  const body = JSON.stringify({ error });
-  const headers = [
-    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}`,
-    'Content-Type: application/json;charset=utf-8',
-    `Content-Length: ${Buffer.byteLength(body)}`,
-    'Connection: close',
-    ...Object.entries(extra).map(([k, v]) => `${k}: ${v}`),
-  ];
-  socket.end(`${headers.join('\r\n')}\r\n\r\n${body}`);
+/** The request's URL, or undefined when its target does not parse (`GET //[ HTTP/1.1`). */
+function requestUrl(req: IncomingMessage): URL | undefined {
+  try {
+    return new URL(req.url ?? '/', 'http://localhost');
+  } catch {
+    return undefined;
+  }
 }
 
 /** Same origin check as ttyd's -O: the Origin's host[:port] must equal the Host header. */
@@ -69,13 +61,14 @@ export function createSupervisorServer({ config, log, page, session }: Superviso
     return token !== undefined && credentialMatches(token, config.credential);
   };
 
-  const server = createServer(async (req, res) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+  const handleRequest = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = requestUrl(req);
+    if (!url) return sendJson(res, 400, { error: 'malformed request target' });
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('allow', 'GET, HEAD');
       return sendJson(res, 405, { error: `method ${req.method} not allowed` });
     }
-    if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
+    if (url.pathname === '/healthz') return sendJson(res, 200, HEALTHY);
     if (!authorized(req)) {
       res.setHeader('www-authenticate', 'Basic realm="ttyd"');
       return sendJson(res, 401, { error: 'authentication required' });
@@ -84,7 +77,7 @@ export function createSupervisorServer({ config, log, page, session }: Superviso
     switch (url.pathname) {
       case '/token':
         // Byte-exact with ttyd, space after the colon included.
-        return sendJson(res, 200, undefined, `{"token": "${config.credential ? credentialToken(config.credential) : ''}"}`);
+        return sendTtydToken(res, config.credential ? credentialToken(config.credential) : '');
       case '/status':
         if (!current) return sendJson(res, 503, { error: 'command is starting' });
         return sendJson(res, 200, current.status());
@@ -108,30 +101,38 @@ export function createSupervisorServer({ config, log, page, session }: Superviso
         res.end(req.method === 'HEAD' ? undefined : asset.body);
       }
     }
+  };
+  const server = createServer((req, res) => {
+    handleRequest(req, res).catch((err: unknown) => {
+      log.error({ err }, 'request failed');
+      if (res.headersSent) res.destroy();
+      else sendJson(res, 500, { error: 'internal error' });
+    });
   });
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    const url = requestUrl(req);
+    if (!url) return refuseUpgrade(socket, 400, { error: 'malformed request target' });
     const current = session();
     // Exact path (ttyd accepts any prefix of /ws, a quirk we do not copy).
-    if (url.pathname !== '/ws') return refuseUpgrade(socket, 404, `no WebSocket endpoint at ${url.pathname}; use /ws`);
+    if (url.pathname !== '/ws') return refuseUpgrade(socket, 404, { error: `no WebSocket endpoint at ${url.pathname}; use /ws` });
     const protocols = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
     if (!protocols.includes(WS_SUBPROTOCOL)) {
-      return refuseUpgrade(socket, 400, `the WebSocket subprotocol "${WS_SUBPROTOCOL}" is required`);
+      return refuseUpgrade(socket, 400, { error: `the WebSocket subprotocol "${WS_SUBPROTOCOL}" is required` });
     }
     if (config.checkOrigin && !originMatchesHost(req)) {
       log.warn({ origin: req.headers.origin }, 'refused a cross-origin WebSocket');
-      return refuseUpgrade(socket, 403, 'origin not allowed');
+      return refuseUpgrade(socket, 403, { error: 'origin not allowed' });
     }
     // Browsers other than Safari resend Basic credentials on the upgrade; Safari does not (ttyd #1437), so a
     // missing header is accepted and the AuthToken in the init message decides. A wrong header is refused.
     if (config.credential && req.headers.authorization !== undefined && !authorized(req)) {
-      return refuseUpgrade(socket, 401, 'wrong credentials');
+      return refuseUpgrade(socket, 401, { error: 'wrong credentials' });
     }
-    if (!current) return refuseUpgrade(socket, 503, 'command is starting', { 'Retry-After': '1' });
+    if (!current) return refuseUpgrade(socket, 503, { error: 'command is starting' }, { 'Retry-After': '1' });
     if (current.clientCount >= config.maxClients) {
-      return refuseUpgrade(socket, 503, `too many clients (at most ${config.maxClients})`, { 'Retry-After': '5' });
+      return refuseUpgrade(socket, 503, { error: `too many clients (at most ${config.maxClients})` }, { 'Retry-After': '5' });
     }
     wss.handleUpgrade(req, socket, head, (ws) => current.attach(ws));
   });

@@ -30,7 +30,7 @@ function post(message: FromMirror, transfer: ArrayBuffer[] = []): void {
 
 function sendSnapshot(id: number, text: string, complete: boolean): void {
   const data = encoder.encode(text);
-  post({ t: 'snapshot', id, data, complete }, [data.buffer as ArrayBuffer]);
+  post({ t: 'snapshot', id, data, complete }, [data.buffer]);
 }
 
 port.on('message', (msg: ToMirror) => {

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { closeSync, constants as fsConstants, openSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import * as pty from 'node-pty';
+import { processAlive } from '@cliscale/service-kit';
 
 export interface JobExit {
   /** The command's exit code, or 128+N when signal N ended it (the shell convention). */
@@ -20,7 +21,7 @@ export interface PtyJobOptions {
 }
 
 const signalNames = new Map<number, string>(
-  Object.entries(osConstants.signals).map(([name, num]) => [num as number, name]),
+  Object.entries(osConstants.signals).map(([name, num]) => [num, name]),
 );
 
 /**
@@ -46,10 +47,10 @@ export class PtyJob extends EventEmitter<{ data: [Buffer]; exit: [JobExit]; erro
       cols: options.columns,
       rows: options.rows,
       cwd: options.cwd,
-      env: env as Record<string, string>,
+      env: env,
       // Raw bytes: output goes to clients exactly as the command wrote it.
       encoding: null,
-    } as pty.IPtyForkOptions);
+    });
     this.pid = this.term.pid;
     this.holdSlaveOpen();
     this.term.onData((data) => this.emit('data', data as unknown as Buffer));
@@ -81,7 +82,7 @@ export class PtyJob extends EventEmitter<{ data: [Buffer]; exit: [JobExit]; erro
   write(data: Uint8Array): void {
     if (this.exit) return;
     // node-pty writes strings or Buffers; the Buffer path keeps arbitrary bytes (pastes, binary) intact.
-    this.term.write(Buffer.from(data.buffer, data.byteOffset, data.byteLength) as unknown as string);
+    this.term.write(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
   }
 
   resize(columns: number, rows: number): void {
@@ -103,7 +104,7 @@ export class PtyJob extends EventEmitter<{ data: [Buffer]; exit: [JobExit]; erro
     // whatever is still buffered. While paused we watch the child and resume as soon as it is gone, so its
     // last output (at most one kernel buffer) is always read.
     this.exitWatch = setInterval(() => {
-      if (!this.isAlive()) this.resume();
+      if (!processAlive(this.pid)) this.resume();
     }, 40);
   }
 
@@ -132,12 +133,4 @@ export class PtyJob extends EventEmitter<{ data: [Buffer]; exit: [JobExit]; erro
     }
   }
 
-  private isAlive(): boolean {
-    try {
-      process.kill(this.pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  }
 }

@@ -3,7 +3,8 @@ import type { Logger } from 'pino';
 import type { SupervisorConfig } from './config.js';
 import { findExecutable } from './find-executable.js';
 import { defaultInstallCommand } from './prepare/install-command.js';
-import { PHASE_EXIT_CODES, PhaseError, PreparationCancelled, type FailingPhase } from './prepare/phase-error.js';
+import { PREPARATION_EXIT_CODES, signalExitCode, type FailingPhase } from '@cliscale/runner-contract';
+import { PhaseError, PreparationCancelled } from './prepare/phase-error.js';
 import { prepareCode } from './prepare/prepare-code.js';
 import { cancelledLine, infoLine, phaseLine } from './prepare/terminal-lines.js';
 import type { PtyJob } from './pty-job.js';
@@ -71,13 +72,13 @@ export async function runSessionLifecycle(session: TerminalSession, config: Supe
   } catch (err) {
     if (err instanceof PreparationCancelled) {
       session.print(cancelledLine(err.signal));
-      session.end({ code: 128 + osConstants.signals[err.signal], signal: err.signal });
+      session.end({ code: signalExitCode(osConstants.signals[err.signal]), signal: err.signal });
     } else if (err instanceof PhaseError) {
       session.fail(err.phase, err.message, err.exitCode);
     } else {
-      const phase = (session.phase in PHASE_EXIT_CODES ? session.phase : 'fetching') as FailingPhase;
+      const phase = (session.phase in PREPARATION_EXIT_CODES ? session.phase : 'fetching') as FailingPhase;
       log.error({ err }, 'unexpected preparation failure');
-      session.fail(phase, `unexpected error: ${(err as Error).message}`, PHASE_EXIT_CODES[phase]);
+      session.fail(phase, `unexpected error: ${(err as Error).message}`, PREPARATION_EXIT_CODES[phase]);
     }
   }
 }

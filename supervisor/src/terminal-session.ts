@@ -17,6 +17,7 @@ import type { FailingPhase, Phase } from './prepare/phase-error.js';
 import { failureLine } from './prepare/terminal-lines.js';
 import { TerminalMirror, type Snapshot, type SnapshotKind } from './terminal-mirror.js';
 import type { ScreenDump } from '@cliscale/terminal-screen';
+import { SUPERVISOR_ENV } from '@cliscale/runner-contract';
 
 export interface SessionStatus {
   state: 'preparing' | 'running' | 'exited' | 'failed';
@@ -39,7 +40,7 @@ export interface SessionStatus {
 }
 
 /** The supervisor's own settings are not the job's business. */
-const PRIVATE_ENV = ['CREDENTIAL'];
+const PRIVATE_ENV = [SUPERVISOR_ENV.credential];
 /** A command paused for the parse backlog resumes once the terminal model has parsed this much of it. */
 const RESUME_AFTER_PARSED_BYTES = 1 << 20;
 

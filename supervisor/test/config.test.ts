@@ -40,11 +40,28 @@ describe('configuration', () => {
     [['--bogus', '--', 'x'], /unknown option/],
     [[], /no command given/],
   ])('explains bad input %j', (argv, message) => {
-    expect(() => parseConfig(argv as string[], {})).toThrow(ConfigError);
-    expect(() => parseConfig(argv as string[], {})).toThrow(message);
+    expect(() => parseConfig(argv, {})).toThrow(ConfigError);
+    expect(() => parseConfig(argv, {})).toThrow(message);
+  });
+
+  it('lets switches given as flags win over the environment, and a flag name what was wrong with it', () => {
+    const env = { EXIT_ON_JOB: 'true', WRITABLE: 'false', CHECK_ORIGIN: 'no', PORT: '9000' };
+    expect(parseConfig(['--no-exit', '-W', '-O', '--', 'x'], env)).toMatchObject({ exitOnJob: false, writable: true, checkOrigin: true, port: 9000 });
+    expect(parseConfig(['--', 'x'], env)).toMatchObject({ exitOnJob: true, writable: false, checkOrigin: false });
+    expect(() => parseConfig(['--max-files', '0', '--', 'x'], {})).toThrow(/--max-files <n>.*between 1 and 10000000/);
+    expect(() => parseConfig(['--', 'x'], { MAX_FILES: '0' })).toThrow(/^MAX_FILES: expected an integer between 1 and 10000000, got "0"$/);
+  });
+
+  it('takes an empty variable as unset, except an empty install command (skip installing)', () => {
+    expect(parseConfig(['--', 'x'], { PORT: '', SCROLLBACK: '' })).toMatchObject({ port: 7681, scrollback: 100_000 });
+    const code = (argv: string[], env: Record<string, string>) => parseConfig([...argv, '--', 'x'], { CODE_URL: 'https://a/b.zip', ...env }).code;
+    expect(code([], { INSTALL_CMD: '' }).installCommand).toBe('');
+    expect(code(['--install-cmd', ''], {}).installCommand).toBe('');
+    expect(code(['--install-cmd', 'make'], { INSTALL_CMD: 'npm ci' }).installCommand).toBe('make');
+    expect(code([], {}).installCommand).toBeUndefined();
   });
 
   it('refuses an unparseable boolean rather than guessing', () => {
-    expect(() => parseConfig(['--', 'x'], { WRITABLE: 'maybe' })).toThrow(/WRITABLE must be true or false/);
+    expect(() => parseConfig(['--', 'x'], { WRITABLE: 'maybe' })).toThrow(/WRITABLE: must be true or false/);
   });
 });

@@ -7,7 +7,7 @@ import { tarArchive, tarGz, zipArchive, type ArchiveEntry } from '@cliscale/test
 import { runCodeSession } from './helpers/code-session.js';
 import { bytes, redirect, startFileServer } from '@cliscale/test-kit/file-server';
 import { connectWithCleanup } from './helpers/cleanup.js';
-import { startSupervisor, stopAllSupervisors } from '@cliscale/test-kit/supervisor-process';
+import { startSupervisor } from '@cliscale/test-kit/supervisor-process';
 
 const connect = connectWithCleanup();
 
@@ -184,7 +184,7 @@ describe('refused downloads (exit 3)', () => {
     ['/endless', ['--download-timeout', '700'], /fetch failed: the download took longer than 700 ms \(limit --download-timeout\)/],
     ['/stalls.zip', ['--stall-timeout', '500'], /fetch failed: 127\.0\.0\.1:\d+ sent nothing for 500 ms \(limit --stall-timeout\)/],
   ])('%s %j', async (path, extra, message) => {
-    const out = await run(path, extra as string[]);
+    const out = await run(path, extra);
     expect(out.text).toMatch(message);
     expect(out.exitCode).toBe(3);
     expect(out.status).toMatchObject({ state: 'failed', exitCode: 3, failure: { phase: 'fetching' } });

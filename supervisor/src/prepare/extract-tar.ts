@@ -34,7 +34,7 @@ export function extractTar(file: string, writer: SafeTreeWriter): Promise<void> 
   return new Promise((resolve, reject) => {
     const source = createReadStream(file);
     const parser = new Parser({ strict: true });
-    let failure: unknown;
+    let failure: Error | undefined;
     let chain = Promise.resolve();
     const fail = (err: unknown) => {
       if (failure) return;
@@ -53,6 +53,6 @@ export function extractTar(file: string, writer: SafeTreeWriter): Promise<void> 
     parser.on('error', fail);
     source.on('error', fail);
     parser.on('end', () => void chain.then(() => (failure ? undefined : resolve())));
-    source.pipe(parser as unknown as NodeJS.WritableStream);
+    source.pipe(parser);
   });
 }

@@ -1,18 +1,13 @@
+import { PREPARATION_EXIT_CODES, type FailingPhase } from '@cliscale/runner-contract';
+
+export type { FailingPhase };
+
 /**
  * The steps a session goes through before and while its command runs. Each failing step has its own exit
- * code, so a Job's exit code alone tells "could not fetch" from "install failed" from the command's failure.
+ * code (the runner contract's PREPARATION_EXIT_CODES), so a Job's exit code alone tells "could not fetch"
+ * from "install failed" from the command's failure.
  */
-export type Phase = 'fetching' | 'verifying' | 'extracting' | 'installing' | 'starting' | 'running' | 'exited' | 'failed';
-
-export const PHASE_EXIT_CODES = {
-  fetching: 3,
-  verifying: 5,
-  extracting: 6,
-  installing: 4,
-  starting: 127,
-} as const satisfies Partial<Record<Phase, number>>;
-
-export type FailingPhase = keyof typeof PHASE_EXIT_CODES;
+export type Phase = FailingPhase | 'running' | 'exited' | 'failed';
 
 /** A preparation step failed. `message` is one line meant for the person watching the terminal. */
 export class PhaseError extends Error {
@@ -24,7 +19,7 @@ export class PhaseError extends Error {
   }
 
   get exitCode(): number {
-    return PHASE_EXIT_CODES[this.phase];
+    return PREPARATION_EXIT_CODES[this.phase];
   }
 }
 

@@ -1,3 +1,4 @@
+import { escapeControlCharacters } from '@cliscale/service-kit';
 import type { FailingPhase } from './phase-error.js';
 
 /** What the person watching the terminal reads; every line ends with CRLF (the terminal is raw). */
@@ -10,8 +11,7 @@ const LABELS: Record<FailingPhase, string> = {
 };
 
 /** Names from archives and URLs are untrusted: their control characters must not drive the terminal. */
-export const printable = (text: string): string =>
-  text.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+const printable = escapeControlCharacters;
 
 export const phaseLine = (title: string, detail = ''): string => `\x1b[1;36m▸ ${title}\x1b[0m${detail ? ` ${printable(detail)}` : ''}\r\n`;
 
