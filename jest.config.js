@@ -4,7 +4,7 @@ export default {
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true }] },
-  roots: ['protocol', 'service-kit', 'runner-contract', 'terminal-screen', 'database', 'web-terminal', 'supervisor', 'controller', 'gateway', 'local', 'chart'].map((dir) => `<rootDir>/${dir}`),
+  roots: ['protocol', 'service-kit', 'runner-contract', 'terminal-screen', 'database', 'test-kit', 'web-terminal', 'supervisor', 'controller', 'gateway', 'local', 'chart'].map((dir) => `<rootDir>/${dir}`),
   testMatch: ['**/test/**/*.test.ts'],
   testTimeout: 60_000,
   // One real PostgreSQL for the run (local mode's embedded one, see local/test/support); each test file makes

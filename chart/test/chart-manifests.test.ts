@@ -62,8 +62,8 @@ describe.each(Object.keys(VALUE_SETS))('rendered with the %s values', (name) => 
       expect(pdb.spec!.maxUnavailable).toBe(1);
     }
     for (const hpa of r().all<V2HorizontalPodAutoscaler>('HorizontalPodAutoscaler')) {
-      expect(deployments.map((d) => d.metadata!.name)).toContain(hpa.spec!.scaleTargetRef.name);
-      expect(hpa.spec!.minReplicas).toBeLessThanOrEqual(hpa.spec!.maxReplicas);
+      expect(deployments.map((d) => d.metadata!.name)).toContain(hpa.spec.scaleTargetRef.name);
+      expect(hpa.spec.minReplicas).toBeLessThanOrEqual(hpa.spec.maxReplicas);
     }
   });
 });
@@ -74,7 +74,7 @@ describe('replicas, disruption budgets and autoscaling per environment', () => {
       name: d.metadata!.name,
       replicas: d.spec!.replicas,
       pdb: r.all('PodDisruptionBudget').some((p) => p.metadata.name === d.metadata!.name),
-      hpa: r.all<V2HorizontalPodAutoscaler>('HorizontalPodAutoscaler').find((h) => h.spec!.scaleTargetRef.name === d.metadata!.name)?.spec?.minReplicas,
+      hpa: r.all<V2HorizontalPodAutoscaler>('HorizontalPodAutoscaler').find((h) => h.spec.scaleTargetRef.name === d.metadata!.name)?.spec?.minReplicas,
     }));
 
   it('default: two replicas each, with PodDisruptionBudgets, no autoscaling', () => {

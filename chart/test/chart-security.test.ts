@@ -21,7 +21,6 @@ beforeAll(async () => {
 const GATEWAY_PODS = { 'app.kubernetes.io/name': 'cliscale', 'app.kubernetes.io/instance': 'cliscale', 'app.kubernetes.io/component': 'gateway' };
 const CONTROLLER_PODS = { ...GATEWAY_PODS, 'app.kubernetes.io/component': 'controller' };
 const RUNNER_PODS = { 'app.kubernetes.io/managed-by': 'cliscale-controller', 'app.kubernetes.io/instance': 'cliscale' };
-const DNS = { port: 53 };
 
 /** A policy's rules, reduced to what they let through: peers and ports. */
 const rules = (rs: Array<{ from?: V1NetworkPolicyPeer[]; to?: V1NetworkPolicyPeer[]; ports?: Array<{ port?: number | string; protocol?: string }> }> | undefined) =>

@@ -112,7 +112,7 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
     ...env,
     ...flagsAsEnv(program(), argv, { port: 'PORT', host: 'HOST', publicUrl: 'PUBLIC_URL', dataDir: 'CLISCALE_DATA_DIR', runner: 'RUNNER_BACKEND' }),
   });
-  let apiKeys: ApiKey[] = [];
+  let apiKeys: ApiKey[];
   try {
     apiKeys = e.API_KEYS ? parseApiKeys(e.API_KEYS) : [];
   } catch (err) {

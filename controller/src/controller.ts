@@ -122,7 +122,7 @@ export async function startController(config: ControllerConfig, overrides: Contr
     void fn().catch((err) => logger.warn({ err }, `${name} failed; retrying on the next interval`));
   // The Kubernetes backend's start retries until the API answers: the API serves meanwhile (reads work,
   // creations get 503 from launch), and the first reconciliation follows as soon as observation begins.
-  const observing = backend.start(onEvent).then(
+  void backend.start(onEvent).then(
     () => background('reconcile', reconcileNow)(),
     (err) => logger.error({ err }, 'the runner backend could not start observing runners'),
   );

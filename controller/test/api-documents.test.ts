@@ -65,7 +65,7 @@ describe('/api/openapi.json', () => {
   });
 
   it('describes the request body with the same rules the server enforces', async () => {
-    const doc = (await (await fetch(`${c.url}/api/openapi.json`)).json()) as any;
+    const doc = (await (await fetch(`${c.url}/api/openapi.json`)).json());
     const request = doc.components.schemas.CreateSessionRequest;
     expect(request.required).toEqual(['code_url']);
     expect(request.additionalProperties).toBe(false);

@@ -3,11 +3,13 @@ import { pino } from 'pino';
 import { startFileServer, bytes } from '@cliscale/test-kit/file-server';
 import { tarGz } from '@cliscale/test-kit/archive-builders';
 import { TtyClient } from '@cliscale/test-kit/tty-client';
+import { eventually } from '@cliscale/test-kit/eventually';
 import { createTestDatabase, type TestDatabase } from '@cliscale/test-kit/test-database';
 import { defaultKubernetesRunnerConfig } from '../src/runners/kubernetes/kubernetes-config.js';
 import { createKubernetesRunner } from '../src/runners/kubernetes/kubernetes-runner.js';
 import { runnerLabels } from '../src/runners/kubernetes/runner-labels.js';
 import { FakeCluster } from './helpers/fake-kubernetes/fake-cluster.js';
+import type { FakeJob, FakePod } from './helpers/fake-kubernetes/types.js';
 import { startTestController, type TestController } from './helpers/controller-harness.js';
 import { finalState as pollFinalState } from '@cliscale/test-kit/session-polling';
 
@@ -18,6 +20,8 @@ import { finalState as pollFinalState } from '@cliscale/test-kit/session-polling
 const RUNNER = { ...defaultKubernetesRunnerConfig, namespace: 'runners', instance: 'e2e', image: 'cliscale-runner:test' };
 let t: TestDatabase;
 let cluster: FakeCluster;
+/** The runner pods of one session, as the fake apiserver holds them. */
+const podsOf = (sessionId: string) => cluster.store.list<FakePod>('Pod', 'runners').filter((p) => p.metadata.labels?.['cliscale.dev/session-id'] === sessionId);
 let c: TestController;
 let files: Awaited<ReturnType<typeof startFileServer>>;
 const clients: TtyClient[] = [];
@@ -55,9 +59,9 @@ describe('sessions on the Kubernetes backend', () => {
     const created = (await res.json()) as { sessionId: string; status: string };
     expect(created.status).toBe('running');
 
-    const job = cluster.store.get('Job', 'runners', `cliscale-${created.sessionId}`) as any;
+    const job = cluster.store.get<FakeJob>('Job', 'runners', `cliscale-${created.sessionId}`)!;
     expect(job.metadata.labels).toEqual(runnerLabels('e2e', created.sessionId));
-    const env = Object.fromEntries(job.spec.template.spec.containers[0].env.map((e: { name: string; value: string }) => [e.name, e.value]));
+    const env = Object.fromEntries((job.spec!.template.spec!.containers[0]!.env ?? []).map((e) => [e.name, e.value]));
     expect(env).toMatchObject({ CODE_URL: `${files.url}/job.tar.gz`, COMMAND: 'sh run.sh', INSTALL_CMD: '', PROMPT: 'hello from the API', HOST: '0.0.0.0' });
     const row = await t.db('sessions').where({ id: created.sessionId }).first();
     expect(env.CREDENTIAL).toBe(row.runner_credential);
@@ -84,8 +88,8 @@ describe('sessions on the Kubernetes backend', () => {
     expect(ended).toMatchObject({ status: 'failed', exitCode: 3 });
     expect(ended.failureReason).toMatch(/^fetch failed: .*404/);
     // The same text the kubelet put into the pod's status, from the file the Job names.
-    const pod = cluster.store.list('Pod', 'runners').find((p: any) => p.metadata.labels['cliscale.dev/session-id'] === sessionId) as any;
-    expect(pod.status.containerStatuses[0].state.terminated.message).toBe(ended.failureReason);
+    const pod = podsOf(sessionId)[0]!;
+    expect(pod.status?.containerStatuses?.[0]?.state?.terminated?.message).toBe(ended.failureReason);
   });
 
   it('cancel deletes the Job with background propagation and its pod goes away', async () => {
@@ -96,10 +100,7 @@ describe('sessions on the Kubernetes backend', () => {
     const deletes = cluster.api.requests.filter((r) => r.method === 'DELETE' && r.path.endsWith(`cliscale-${sessionId}`));
     expect(deletes).toHaveLength(1);
     expect(deletes[0]!.query.propagationPolicy).toBe('Background');
-    for (let i = 0; i < 100 && cluster.store.list('Pod', 'runners').some((p: any) => p.metadata.labels['cliscale.dev/session-id'] === sessionId); i++) {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    expect(cluster.store.list('Pod', 'runners').some((p: any) => p.metadata.labels['cliscale.dev/session-id'] === sessionId)).toBe(false);
+    await eventually(() => podsOf(sessionId).length === 0, 5_000, "the cancelled session's pod to go away");
     expect((await finalState(sessionId)).status).toBe('cancelled');
   });
 

@@ -70,7 +70,8 @@ export class SessionChanges {
 
   /** The LISTEN connection uses the pool's own connection settings. */
   static forDatabase(db: Knex, options: { log: ChangeLog; applicationName: string; onListening?: (up: boolean) => void }): SessionChanges {
-    return new SessionChanges(db.client.config.connection as Knex.PgConnectionConfig, options.log, options.applicationName, options.onListening);
+    const { connection } = (db.client as { config: Knex.Config }).config;
+    return new SessionChanges(connection as Knex.PgConnectionConfig, options.log, options.applicationName, options.onListening);
   }
 
   /** True while the LISTEN connection is up: waiters may then poll slowly. */

@@ -15,8 +15,8 @@ export interface NewToken {
 }
 
 export async function insertSession(db: Knex | Knex.Transaction, session: NewSession): Promise<SessionRow> {
-  const [row] = await db('sessions').insert({ ...session, env: JSON.stringify(session.env) }).returning('*');
-  return row as SessionRow;
+  const [row] = (await db('sessions').insert({ ...session, env: JSON.stringify(session.env) }).returning('*')) as SessionRow[];
+  return row!;
 }
 
 export async function insertToken(db: Knex | Knex.Transaction, token: NewToken): Promise<void> {

@@ -35,6 +35,15 @@ export interface SessionRow {
 /** What a terminal token or grant allows: typing into the session, or only watching it. */
 export type AccessMode = 'interact' | 'view';
 
+export interface TerminalGrantRow {
+  /** SHA-256 (hex) of the cookie's value: the value itself is never stored. */
+  digest: string;
+  session_id: string;
+  mode: AccessMode;
+  subject: string;
+  expires_at: Date;
+}
+
 export interface SessionTokenRow {
   jti: string;
   session_id: string;

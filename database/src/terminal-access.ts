@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
-import { ACTIVE_SESSION_STATUSES, type AccessMode, type SessionRow, type SessionStatus } from './tables.js';
+import { ACTIVE_SESSION_STATUSES, type AccessMode, type SessionRow, type SessionStatus, type SessionTokenRow, type TerminalGrantRow } from './tables.js';
 
 /** The SQL of terminal access: one-time tokens spent, browser grants (cookies) made and checked. */
 
@@ -49,12 +49,12 @@ export async function consumeToken(
 }
 
 async function explainRefusedToken(db: Knex, token: { jti: string; sessionId: string }): Promise<TokenRefusal> {
-  const row = await db('session_tokens').where({ jti: token.jti }).first();
+  const row = await db<SessionTokenRow>('session_tokens').where({ jti: token.jti }).first();
   if (!row) return { reason: 'unknown-token' };
   if (row.session_id !== token.sessionId) return { reason: 'wrong-session' };
   if (row.consumed_at) return { reason: 'token-used' };
   if (row.expires_at <= new Date()) return { reason: 'expired-token' };
-  const session = await db('sessions').where({ id: token.sessionId }).first('status');
+  const session = await db<SessionRow>('sessions').where({ id: token.sessionId }).first('status');
   return { reason: 'session-ended', status: session?.status ?? 'gone' };
 }
 
@@ -72,7 +72,7 @@ export async function createGrant(db: Knex, access: Access, expiresAt: Date): Pr
 }
 
 export async function findGrant(db: Knex, value: string, sessionId: string): Promise<Access | undefined> {
-  const row = await db('terminal_grants')
+  const row = await db<TerminalGrantRow>('terminal_grants')
     .where({ digest: digest(value), session_id: sessionId })
     .andWhere('expires_at', '>', new Date())
     .first('mode', 'subject');

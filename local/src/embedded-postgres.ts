@@ -168,7 +168,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   try {
     await server.start();
   } catch (err) {
-    throw new Error(`embedded PostgreSQL did not start (port ${port}): ${err instanceof Error ? err.message : 'it exited during start-up'}`);
+    throw new Error(`embedded PostgreSQL did not start (port ${port}): ${err instanceof Error ? err.message : 'it exited during start-up'}`, { cause: err });
   }
   running.add(server);
   const postmaster = await postmasterPid(clusterDir);

@@ -74,7 +74,7 @@ export async function startLocalMode(local: LocalConfig, options: { logger?: Log
     await controller.close();
     await embedded?.stop();
     const hint = (err as NodeJS.ErrnoException).code === 'EADDRINUSE' ? ` (port ${config.port} is in use: try --port 8090)` : '';
-    throw new Error(`cannot listen on ${config.host}:${config.port}: ${(err as Error).message}${hint}`);
+    throw new Error(`cannot listen on ${config.host}:${config.port}: ${(err as Error).message}${hint}`, { cause: err });
   }
   const gatewayConfig = { ...local.gateway, jwksUrl: `http://127.0.0.1:${port}/.well-known/jwks.json` };
   gateway = await startGateway(gatewayConfig, { db: controller.db, listen: false, logger: options.logger, pageDir: webTerminalDist() });
@@ -88,7 +88,7 @@ export async function startLocalMode(local: LocalConfig, options: { logger?: Log
     close: () =>
       (closing ??= (async () => {
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-        await gateway!.close();
+        await gateway.close();
         server.closeIdleConnections();
         await controller.close();
         server.closeAllConnections();

@@ -54,7 +54,7 @@ export function flagsAsEnv(program: Command, argv: string[], envNames: Record<st
     throw new ConfigError(e.message.replace(/^error: /, ''));
   }
   const flags = cli.opts<Record<string, string | undefined>>();
-  return Object.fromEntries(Object.entries(envNames).flatMap(([flag, name]) => (flags[flag] === undefined ? [] : [[name, flags[flag]!]])));
+  return Object.fromEntries(Object.entries(envNames).flatMap(([flag, name]) => (flags[flag] === undefined ? [] : [[name, flags[flag]]])));
 }
 
 /** For a program's main: the configuration, or exit 0 after --help (already printed) / 2 with the reason. */

@@ -4,6 +4,6 @@ export { bool, configOrExit, ConfigError, flagsAsEnv, int, list, logLevel, parse
 export { refuseUpgrade, sendJson } from './http-replies.js';
 export { listen } from './listen.js';
 export { processAlive } from './process-alive.js';
-export { HEALTHY, readiness, type Health } from './readiness.js';
+export { HEALTHY, readiness, type Health, type Readiness } from './readiness.js';
 export { loadStaticPage, type Asset, type StaticPage } from './static-page.js';
 export { escapeControlCharacters, withoutControlCharacters } from './text.js';

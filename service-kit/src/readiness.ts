@@ -6,7 +6,9 @@ export type Health = { status: 'ok' } | { status: 'ok'; database: 'ok' } | { sta
 
 export const HEALTHY: Health = { status: 'ok' };
 
+export type Readiness = { status: 200; body: Health } | { status: 503; body: Health };
+
 /** The /readyz status and body for a database check's outcome. */
-export function readiness(databaseOk: boolean): { status: number; body: Health } {
+export function readiness(databaseOk: boolean): Readiness {
   return databaseOk ? { status: 200, body: { status: 'ok', database: 'ok' } } : { status: 503, body: { status: 'unavailable', database: 'unavailable' } };
 }

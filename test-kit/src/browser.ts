@@ -164,7 +164,7 @@ export class TerminalPage {
       );
     } catch (err) {
       const tail = trimTrailingBlank(await this.bufferLines().catch(() => [] as string[])).slice(-15).join('\n');
-      throw new Error(`timed out waiting for ${String(needle)} in the page; last lines:\n${tail}\n(${(err as Error).message})`);
+      throw new Error(`timed out waiting for ${String(needle)} in the page; last lines:\n${tail}\n(${(err as Error).message})`, { cause: err });
     }
   }
 

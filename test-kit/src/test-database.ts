@@ -55,7 +55,7 @@ export async function createTestDatabase(options: { migrate?: boolean } = {}): P
         ...fields,
       };
       await db('sessions').insert(row);
-      return row.id as string;
+      return row.id;
     },
     drop: async () => {
       await db.destroy();

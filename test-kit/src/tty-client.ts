@@ -40,7 +40,7 @@ export class TtyClient {
 
   private constructor(readonly ws: WebSocket, options: ConnectOptions) {
     const init = options.init === false ? undefined : { columns: 80, rows: 24, ...options.init };
-    if (options.screen && init) this.screen = new HeadlessScreen(init.columns!, init.rows!, 200_000);
+    if (options.screen && init) this.screen = new HeadlessScreen(init.columns, init.rows, 200_000);
     this.closed = new Promise((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
     ws.on('message', (data: Buffer) => {
       const msg = decodeServerMessage(new Uint8Array(data));

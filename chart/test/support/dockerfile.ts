@@ -69,7 +69,7 @@ export function execForm(stage: Stage, keyword: 'CMD' | 'ENTRYPOINT'): string[] 
   if (!found) return undefined;
   const parsed = JSON.parse(found.args) as unknown;
   if (!Array.isArray(parsed) || !parsed.every((p) => typeof p === 'string')) throw new Error(`${keyword} is not in exec form: ${found.args}`);
-  return parsed as string[];
+  return parsed;
 }
 
 /** The last value of a keyword in a stage (USER, WORKDIR…), or undefined. */

@@ -45,8 +45,3 @@ export function matchApiKey(keys: readonly ApiKey[], presented: string): string 
   return match;
 }
 
-/** The token of an `Authorization: Bearer <token>` header, or undefined when the header is absent or malformed. */
-export function bearerToken(header: string | undefined): string | undefined {
-  const match = header ? /^Bearer +([^\s]+) *$/i.exec(header) : null;
-  return match?.[1];
-}

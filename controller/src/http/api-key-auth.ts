@@ -1,5 +1,6 @@
 import type { RequestHandler } from 'express';
-import { bearerToken, matchApiKey, type ApiKey } from '../auth/api-keys.js';
+import { bearerToken } from '@cliscale/service-kit';
+import { matchApiKey, type ApiKey } from '../auth/api-keys.js';
 import type { Caller } from '../sessions/session-service.js';
 import { HttpError } from './http-error.js';
 import type { RateLimits } from './rate-limits.js';

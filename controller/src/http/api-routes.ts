@@ -1,6 +1,7 @@
 import type { Request } from 'express';
 import type { z } from 'zod';
 import { databaseAnswers, type SessionRow } from '@cliscale/database';
+import { HEALTHY, readiness } from '@cliscale/service-kit';
 import { InvalidRequest } from '../sessions/session-errors.js';
 import { jwks } from '../tokens/signing-keys.js';
 import type { IssuedToken } from '../tokens/token-issuer.js';
@@ -143,18 +144,14 @@ const publicRoutes: Route[] = [
     summary: 'Liveness',
     auth: false,
     responses: { 200: { description: 'Alive', schema: Health } },
-  }).handle(() => ({ status: 200, body: { status: 'ok' } })),
+  }).handle(() => ({ status: 200, body: HEALTHY })),
   route({
     method: 'get',
     path: '/readyz',
     summary: 'Readiness (the database answers)',
     auth: false,
     responses: { 200: { description: 'Ready', schema: Health }, 503: { description: 'Not ready', schema: Health } },
-  }).handle(async (_input, o) => {
-      return (await databaseAnswers(o.db))
-        ? { status: 200, body: { status: 'ok', database: 'ok' } }
-        : { status: 503, body: { status: 'unavailable', database: 'unavailable' } };
-  }),
+  }).handle(async (_input, o) => readiness(await databaseAnswers(o.db))),
   route({
     method: 'get',
     path: '/metrics',

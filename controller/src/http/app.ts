@@ -37,7 +37,8 @@ export function createApp(o: AppOptions): Express {
     const end = o.metrics.httpDuration.startTimer({ method: req.method });
     res.on('finish', () => {
       // The route pattern, not the path: one series per route, not per session id.
-      end({ route: req.route ? (req.route.path as string) : 'unmatched', status: String(res.statusCode) });
+      const route = req.route as { path?: unknown } | undefined;
+      end({ route: typeof route?.path === 'string' ? route.path : 'unmatched', status: String(res.statusCode) });
     });
     next();
   });

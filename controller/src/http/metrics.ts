@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { createMetricsRegistry } from '@cliscale/service-kit/metrics';
 import { SESSION_STATUSES } from '@cliscale/database';
 
 export interface ControllerMetrics {
@@ -15,8 +16,7 @@ export interface ControllerMetrics {
  * every replica reports the same, true numbers.
  */
 export function createMetrics(db: Knex): ControllerMetrics {
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
+  const registry = createMetricsRegistry();
   new Gauge({
     name: 'cliscale_sessions',
     help: 'Sessions by status (from the database)',

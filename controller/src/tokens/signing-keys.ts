@@ -36,7 +36,7 @@ async function toSigningKey(pem: string, origin: string): Promise<SigningKey> {
   try {
     privateKey = createPrivateKey(pem);
   } catch (err) {
-    throw new Error(`${origin} is not a PEM private key: ${(err as Error).message}`);
+    throw new Error(`${origin} is not a PEM private key: ${(err as Error).message}`, { cause: err });
   }
   const bits = privateKey.asymmetricKeyDetails?.modulusLength ?? 0;
   if (privateKey.asymmetricKeyType !== 'rsa' || bits < MIN_RSA_BITS) {

@@ -113,7 +113,7 @@ describe('the fake apiserver', () => {
 describe('closing the fake cluster', () => {
   it('kills every container process and removes every pod folder', async () => {
     const cluster = await FakeCluster.start();
-    let pids: number[] = [];
+    let pids: number[];
     try {
       const spec = commandSession('sleep 60');
       await cluster.kubeConfig().makeApiClient(BatchV1Api).createNamespacedJob({ namespace, body: buildRunnerJob(spec, TEST_CONFIG) });

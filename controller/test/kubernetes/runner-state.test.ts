@@ -12,7 +12,7 @@ type State = NonNullable<NonNullable<Status['containerStatuses']>[number]['state
 
 /** A runner pod as the API serves it; watch events carry timestamps as strings, so the helpers use strings. */
 function pod(status: Status, metadata: Record<string, unknown> = {}): V1Pod {
-  return { metadata: { name: `${JOB}-x7k2p`, labels, ...metadata }, status } as V1Pod;
+  return { metadata: { name: `${JOB}-x7k2p`, labels, ...metadata }, status };
 }
 
 function withContainer(state: State, extra: Partial<Status> = {}): Status {
@@ -114,9 +114,9 @@ describe('reading a runner Pod', () => {
     });
 
     it('reads Date timestamps (typed API responses) like strings (watch events)', () => {
-      const stopped = withContainer({ terminated: { exitCode: 0, reason: 'Completed', finishedAt: new Date(at(19)) } } as State, { phase: 'Succeeded' });
+      const stopped = withContainer({ terminated: { exitCode: 0, reason: 'Completed', finishedAt: new Date(at(19)) } }, { phase: 'Succeeded' });
       expect(eventOf(pod(stopped, { deletionTimestamp: new Date(at(50)), deletionGracePeriodSeconds: 30 }))?.state).toBe('succeeded');
-      const late = withContainer({ terminated: { exitCode: 143, reason: 'Error', finishedAt: new Date(at(21)) } } as State);
+      const late = withContainer({ terminated: { exitCode: 143, reason: 'Error', finishedAt: new Date(at(21)) } });
       expect(eventOf(pod(late, { deletionTimestamp: new Date(at(50)), deletionGracePeriodSeconds: 30 }))).toBeUndefined();
     });
   });
@@ -125,7 +125,7 @@ describe('reading a runner Pod', () => {
 describe('the Job of a Pod that went away', () => {
   const reading = readRunnerPod(pod(withContainer({ running: {} }), { deletionTimestamp: at(50), deletionGracePeriodSeconds: 30 }), PORT)!;
   const job = (conditions: Array<{ type: string; reason?: string }>, metadata: Record<string, unknown> = {}): V1Job =>
-    ({ metadata: { name: JOB, labels, ...metadata }, status: { conditions: conditions.map((c) => ({ status: 'True', ...c })) } }) as V1Job;
+    ({ metadata: { name: JOB, labels, ...metadata }, status: { conditions: conditions.map((c) => ({ status: 'True', ...c })) } });
 
   it('was cancelled when the Job is gone or being deleted', () => {
     expect(eventForVanishedPod(reading, undefined)).toEqual({ sessionId: SESSION, runnerName: JOB, state: 'cancelled', reason: 'runner deleted' });
@@ -144,7 +144,7 @@ describe('the Job of a Pod that went away', () => {
 
 describe('a runner Job without a Pod', () => {
   const job = (conditions: Array<{ type: string; reason?: string }>, metadata: Record<string, unknown> = {}): V1Job =>
-    ({ metadata: { name: JOB, ...metadata }, status: { conditions: conditions.map((c) => ({ status: 'True', ...c })) } }) as V1Job;
+    ({ metadata: { name: JOB, ...metadata }, status: { conditions: conditions.map((c) => ({ status: 'True', ...c })) } });
 
   it('maps the Job conditions', () => {
     expect(eventFromJob(job([]), SESSION)).toEqual({ sessionId: SESSION, runnerName: JOB, state: 'starting' });

@@ -6,9 +6,12 @@ export function tryUpgrade(url: string, headers: Record<string, string> = {}): P
     const ws = new WebSocket(url, ['tty'], { headers });
     ws.once('open', () => resolve({ status: 101, ws }));
     ws.once('unexpected-response', (_req, res) => {
-      let text = '';
-      res.on('data', (d: Buffer) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : undefined }));
+      const chunks: Buffer[] = [];
+      res.on('data', (d: Buffer) => chunks.push(d));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        resolve({ status: res.statusCode ?? 0, body: text ? (JSON.parse(text) as { error: string; reason: string }) : undefined });
+      });
     });
     ws.once('error', () => resolve({ status: 0 }));
   });

@@ -44,7 +44,7 @@ export class LocalProcess {
           resolve();
         }
       };
-      proc.stdout!.on('data', check);
+      proc.stdout.on('data', check);
       void local.exited.then((e) => reject(new Error(`local mode exited (${e.code}): ${local.stdout}${local.stderr}`)));
     });
     return local;

@@ -5,7 +5,7 @@ import type { Deletions, PropagationPolicy } from './deletions.js';
 import { admitJob } from './job-admission.js';
 import { parseLabelSelector } from './label-selector.js';
 import type { ObjectStore } from './object-store.js';
-import type { FakeJob, FakeObject, FakePod } from './types.js';
+import type { FakeJob, FakeObject } from './types.js';
 import { serveWatch } from './watch-stream.js';
 
 export type Verb = 'get' | 'list' | 'watch' | 'create' | 'delete';
@@ -187,7 +187,7 @@ export class FakeApiServer {
         if (kind === 'Pod') {
           const grace = query.gracePeriodSeconds ?? options.gracePeriodSeconds;
           const pod = this.deletions.deletePod(namespace, name!, grace === undefined ? undefined : Number(grace));
-          return pod ? reply(200, pod as FakePod) : fail(statusBodies.notFound(ref, name!));
+          return pod ? reply(200, pod) : fail(statusBodies.notFound(ref, name!));
         }
         // batch/v1 Jobs default to orphaning their Pods.
         const policy = (query.propagationPolicy ?? options.propagationPolicy ?? 'Orphan') as PropagationPolicy;

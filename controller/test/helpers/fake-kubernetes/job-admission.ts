@@ -26,7 +26,7 @@ export function admitJob(body: unknown, namespace: string): { job: NewObject<Fak
     return invalid('metadata.name', `Invalid value: "${name}": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character`);
   }
   try {
-    new Job(raw as never).validate();
+    new Job(raw).validate();
   } catch (err) {
     return invalid('spec', `schema validation failed: ${(err as Error).message}`);
   }

@@ -24,7 +24,7 @@ export function mountTerminationMessage(container: FakeContainer, podDir: string
 export function terminationMessage(container: FakeContainer, mount: MountedVolume, exitCode: number, logs: string): string | undefined {
   const fd = openSync(mount.hostDir, 'r');
   const buffer = Buffer.alloc(MAX_MESSAGE_BYTES);
-  let bytes = 0;
+  let bytes: number;
   try {
     bytes = readSync(fd, buffer, 0, buffer.length, 0);
   } finally {
