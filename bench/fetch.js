@@ -44,7 +44,7 @@ writeTree(many, 10_000, 2048);
 writeFileSync(join(many, 'large.bin'), randomBytes(30 * MiB));
 sh('tar czf many.tar.gz -C many proj && (cd many && zip -qr ../many.zip proj)');
 
-const { startGitHttpServer } = await loadTypeScript('supervisor/test/helpers/git-http-server.ts');
+const { startGitHttpServer } = await loadTypeScript('test-kit/src/git-http-server.ts');
 const git = await startGitHttpServer(join(scratch, 'repos'));
 const files = createServer((req, res) => {
   const name = new URL(req.url, 'http://x').pathname.slice(1);

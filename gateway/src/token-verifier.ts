@@ -1,11 +1,12 @@
 import { createRemoteJWKSet, errors, jwtVerify } from 'jose';
+import type { AccessMode } from '@cliscale/database';
 import { Refusal } from './refusals.js';
 
 export interface TokenClaims {
   sessionId: string;
   jti: string;
   subject: string;
-  mode: 'interact' | 'view';
+  mode: AccessMode;
 }
 
 /**

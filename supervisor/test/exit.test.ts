@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { eventually } from '@cliscale/test-kit/eventually';
 import { connectWithCleanup } from './helpers/cleanup.js';
 import { startSupervisor } from '@cliscale/test-kit/supervisor-process';
 
@@ -51,8 +52,11 @@ describe('exit', () => {
 
   it('with --no-exit keeps serving the final screen, read-only, then exits with the code on SIGTERM', async () => {
     const sup = await startSupervisor(['-W', '--no-exit', '--', 'sh', '-c', 'echo final-words; exit 4']);
-    await new Promise((r) => setTimeout(r, 300));
-    expect(await sup.status()).toMatchObject({ state: 'exited', exitCode: 4 });
+    const ended = await eventually(async () => {
+      const status = await sup.status();
+      return status.state === 'exited' && status;
+    }, 15_000, 'the command to end');
+    expect(ended).toMatchObject({ state: 'exited', exitCode: 4 });
     const late = await connect(sup.wsUrl);
     late.type('ignored\r');
     expect((await late.closed).code).toBe(1000);
@@ -66,8 +70,9 @@ describe('exit', () => {
 
   it('reads EXIT_ON_JOB=false from the environment the same way', async () => {
     const sup = await startSupervisor(['--', 'true'], { env: { EXIT_ON_JOB: 'false' } });
+    await eventually(async () => (await sup.status()).state === 'exited', 15_000, 'the command to end');
+    // Serving the final screen still: it would have exited by now (its exit follows the command's at once).
     await new Promise((r) => setTimeout(r, 300));
-    expect((await sup.status()).state).toBe('exited');
     expect(sup.running).toBe(true);
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { Socket } from 'node:net';
+import { eventually } from '@cliscale/test-kit/eventually';
 import { connectWithCleanup } from './helpers/cleanup.js';
 import { startSupervisor, type SupervisorProcess } from '@cliscale/test-kit/supervisor-process';
 import { supervisorScreen, type TtyClient } from '@cliscale/test-kit/tty-client';
@@ -90,7 +91,8 @@ describe('flow control', () => {
     // Not reading at all until it has fallen behind: on a busy machine the flood can be slower than even the
     // throttled reader below, which then never falls behind.
     socketOf(slow).pause();
-    for (let waited = 0; !/client fell behind/.test(sup.stderr) && waited < 15_000; waited += 100) await new Promise((r) => setTimeout(r, 100));
+    // Goes on either way after 15 s: what follows checks that the client was brought back.
+    await eventually(() => /client fell behind/.test(sup.stderr), 15_000, 'the client to fall behind').catch(() => undefined);
     // Then reads 50 ms out of every 500: far slower than the flood.
     let reading: NodeJS.Timeout | undefined;
     const throttle = setInterval(() => {

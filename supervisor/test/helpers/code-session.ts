@@ -1,4 +1,5 @@
 import { startSupervisor, type SupervisorProcess } from '@cliscale/test-kit/supervisor-process';
+import { eventually } from '@cliscale/test-kit/eventually';
 import { supervisorScreen } from '@cliscale/test-kit/tty-client';
 
 export interface SessionOutcome {
@@ -17,14 +18,16 @@ export interface SessionOutcome {
  */
 export async function runCodeSession(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 45_000): Promise<SessionOutcome> {
   const supervisor = await startSupervisor(['--no-exit', '--size', '500x40', ...args], { env });
-  const deadline = Date.now() + timeoutMs;
-  let status: SessionOutcome['status'];
-  for (;;) {
-    status = (await supervisor.status()) as unknown as SessionOutcome['status'];
-    if (status.state === 'exited' || status.state === 'failed') break;
-    if (Date.now() > deadline) throw new Error(`session still ${status.phase} after ${timeoutMs} ms: ${supervisor.stderr}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  const status = await eventually(
+    async () => {
+      const now = (await supervisor.status()) as unknown as SessionOutcome['status'];
+      return (now.state === 'exited' || now.state === 'failed') && now;
+    },
+    timeoutMs,
+    'the session to end',
+  ).catch((err: Error) => {
+    throw new Error(`${err.message}: ${supervisor.stderr}`, { cause: err });
+  });
   const text = (await supervisorScreen(supervisor.baseUrl)).lines.join('\n');
   await supervisor.stop();
   const { code } = await supervisor.exited;
