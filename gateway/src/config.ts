@@ -24,6 +24,8 @@ const ENV = z.object({
   MAX_CONNECTION_SECONDS: int(10, 7 * 24 * 3600).default(24 * 3600),
   IDLE_TIMEOUT_SECONDS: int(10, 7 * 24 * 3600).default(3600),
   MAX_CONNECTIONS_PER_SESSION: int(1, 10_000).default(20),
+  // The runners' MAX_CLIENTS (the supervisor's default, which the controller leaves as it is).
+  RUNNER_MAX_CLIENTS: int(1, 10_000).default(100),
   MAX_CONNECTIONS_PER_IP: int(1, 100_000).default(50),
   MAX_MESSAGE_BYTES: int(1024, 64 << 20).default(1 << 20),
   PING_INTERVAL_SECONDS: int(1, 3600).default(20),
@@ -65,6 +67,13 @@ function program(): Command {
 
 export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process.env): GatewayConfig {
   const e = parseEnv(ENV, { ...env, ...flagsAsEnv(program(), argv, { port: 'PORT', host: 'HOST', jwksUrl: 'JWKS_URL' }) });
+  // One gateway must never let more viewers at a session than its runner accepts: they would be turned away
+  // by the runner (1013, "too many viewers") after passing the gateway's own check.
+  if (e.MAX_CONNECTIONS_PER_SESSION > e.RUNNER_MAX_CLIENTS) {
+    throw new ConfigError(
+      `MAX_CONNECTIONS_PER_SESSION (${e.MAX_CONNECTIONS_PER_SESSION}) must not exceed RUNNER_MAX_CLIENTS (${e.RUNNER_MAX_CLIENTS}), the runners' client cap`,
+    );
+  }
   return {
     port: e.PORT,
     host: e.HOST,

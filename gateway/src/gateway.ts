@@ -109,7 +109,12 @@ export async function startGateway(config: GatewayConfig, overrides: GatewayOver
     });
   };
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    void handleUpgrade(req, socket, head, {
+    // handleUpgrade refuses what it cannot use itself; this only keeps an unforeseen bug from ending the process.
+    const failed = (err: unknown) => {
+      logger.error({ err }, 'upgrade handler failed');
+      socket.destroy();
+    };
+    handleUpgrade(req, socket, head, {
       ...deps,
       wss,
       limits,
@@ -127,7 +132,7 @@ export async function startGateway(config: GatewayConfig, overrides: GatewayOver
           bridge.close(CloseCode.INTERNAL_ERROR, 'gateway error');
         });
       },
-    });
+    }).catch(failed);
   };
   const server = createServer(onRequest);
   server.headersTimeout = 15_000;

@@ -5,7 +5,8 @@ import { createGrant, databaseAnswers, findTerminalSession } from '@cliscale/dat
 import { HEALTHY, readiness, sendJson, type StaticPage } from '@cliscale/service-kit';
 import type { GatewayMetrics } from './metrics.js';
 import { Refusal, sendErrorPage } from './refusals.js';
-import { authorize } from './terminal-access.js';
+import { requestUrl } from './request-facts.js';
+import { authorize, presentedToken } from './terminal-access.js';
 import { terminalCookie, terminalPagePath } from './terminal-cookie.js';
 import type { TokenVerifier } from './token-verifier.js';
 
@@ -27,11 +28,12 @@ export interface RouteDeps {
 }
 
 /**
- * Plain HTTP: the terminal page (after trading a one-time token for a cookie and redirecting to a URL
- * without it), its assets, the page's token endpoint, and health, readiness and metrics.
+ * Plain HTTP: the terminal page (after trading a one-time token, from the query or a Bearer header, for a
+ * cookie and redirecting to a URL without it), its assets, the page's token endpoint, and health, readiness and metrics.
  */
 export async function handleHttp(req: IncomingMessage, res: ServerResponse, deps: RouteDeps): Promise<void> {
-  const url = new URL(req.url ?? '/', 'http://gateway');
+  const url = requestUrl(req);
+  if (!url) return sendJson(res, 400, { error: 'the request target is not a valid URL', reason: 'bad-request' });
   if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { error: `method ${req.method} not allowed` });
   if (url.pathname === '/healthz') return sendJson(res, 200, HEALTHY);
   if (url.pathname === '/readyz') return sendReadiness(res, deps.db);
@@ -57,7 +59,9 @@ export async function handleHttp(req: IncomingMessage, res: ServerResponse, deps
   try {
     const target = { sessionId, viewPath: match[2] === '/view' };
     const access = await authorize(req, url, target, { db: deps.db, verifier: deps.verifier, clientIp: facts.ip });
-    if (url.searchParams.has('token')) {
+    // A token (as ?token= or Authorization: Bearer) is spent here: the browser gets the cookie in exchange,
+    // or the page it is about to load could not connect.
+    if (presentedToken(req, url)) {
       const session = await findTerminalSession(deps.db, sessionId);
       const value = await createGrant(deps.db, access, session!.expires_at);
       res.writeHead(303, {

@@ -1,5 +1,5 @@
 import WebSocket from 'ws';
-import { ClientCommand, decodeClientMessage, decodeServerMessage, encodeInit, encodePreferences } from '@cliscale/protocol';
+import { ClientCommand, decodeServerMessage, encodePreferences } from '@cliscale/protocol';
 
 const HIGH_WATER = 1 << 20;
 const LOW_WATER = 256 << 10;
@@ -34,19 +34,4 @@ export function markReadOnly(data: Buffer): Uint8Array {
   const message = decodeServerMessage(data);
   if (message.type !== 'preferences') return data;
   return encodePreferences({ ...message.preferences, readOnly: true });
-}
-
-/**
- * The client's init message with the runner's credential as its AuthToken: the browser never knows the
- * credential, and whatever AuthToken it sent is not passed on.
- */
-export function initForRunner(clientInit: Buffer, runnerCredential: string): Uint8Array | undefined {
-  const message = decodeClientMessage(clientInit);
-  if (message.type !== 'init') return undefined;
-  return encodeInit({ ...message.init, AuthToken: Buffer.from(runnerCredential, 'utf8').toString('base64') });
-}
-
-export function asksForExitStatus(clientInit: Buffer): boolean {
-  const message = decodeClientMessage(clientInit);
-  return message.type === 'init' && (message.init.capabilities ?? []).includes('exit-status');
 }

@@ -60,3 +60,20 @@ export function sendErrorPage(res: ServerResponse, refusal: Refusal): void {
   });
   res.end(html);
 }
+
+/** Text that only makes sense inside the service: addresses, errno codes, driver and stack-trace lines. */
+const INTERNALS = [
+  /\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b/, // IPv4, with or without a port
+  /\[[0-9a-f:.]+\](?::\d+)?/i, // [IPv6]:port
+  /\b(?:E[A-Z]{3,}|ERR_[A-Z_]+)\b/, // ECONNREFUSED, ETIMEDOUT, ERR_…
+  /\bknex\b|\.transacting\(|binding\(s\)|\bat .+:\d+:\d+/i,
+];
+
+/**
+ * A stored failure reason as a user may see it: the runner's own account ("the command exited with code
+ * 5") unchanged, but anything carrying internals (an address, a driver's message) replaced by a plain
+ * sentence; the details stay in the services' logs.
+ */
+export function plainReason(text: string): string {
+  return INTERNALS.some((pattern) => pattern.test(text)) ? 'the service could not run it (details are in its logs)' : text;
+}

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import WebSocket from 'ws';
-import { CloseCode, WS_SUBPROTOCOL, encodeExitStatus, encodeOutput } from '@cliscale/protocol';
+import { CAPABILITY_EXIT_STATUS, CloseCode, encodeExitStatus, encodeInit, encodeOutput, type InitMessage } from '@cliscale/protocol';
 import {
   FINISHED_SESSION_STATUSES,
   findTerminalSession,
@@ -13,7 +13,10 @@ import {
 } from '@cliscale/database';
 import { Backoff, withoutControlCharacters } from '@cliscale/service-kit';
 import type { GatewayMetrics } from './metrics.js';
-import { asksForExitStatus, dropInput, initForRunner, markReadOnly, relay } from './message-relay.js';
+import { clampResize, parseInit } from './client-init.js';
+import { dropInput, markReadOnly, relay } from './message-relay.js';
+import { plainReason } from './refusals.js';
+import { openRunner, RunnerFull } from './runner-connection.js';
 
 export interface BridgeSettings {
   runnerWaitMs: number;
@@ -37,6 +40,7 @@ export interface BridgeContext {
 
 const INIT_TIMEOUT_MS = 10_000;
 const MAX_QUEUED_BEFORE_UPSTREAM = 64;
+const MAX_QUEUED_BYTES_BEFORE_UPSTREAM = 64 << 10;
 // Text from the database (a failure reason) must not drive the browser's terminal: control characters go.
 const notice = (text: string) => encodeOutput(`\r\n\x1b[2m[cliscale] ${withoutControlCharacters(text)}\x1b[0m\r\n`);
 
@@ -48,10 +52,13 @@ const notice = (text: string) => encodeOutput(`\r\n\x1b[2m[cliscale] ${withoutCo
  */
 export class TerminalBridge {
   private upstream?: WebSocket;
+  /** A runner connection still in its handshake: terminated if the client leaves meanwhile. */
+  private connecting?: WebSocket;
   private closed = false;
-  private init?: Buffer;
+  private init?: InitMessage;
   private initArrived?: () => void;
-  private readonly queued: Buffer[] = [];
+  private readonly queued: Uint8Array[] = [];
+  private queuedBytes = 0;
   private bytesIn = 0;
   private bytesOut = 0;
   private readonly started = Date.now();
@@ -83,10 +90,16 @@ export class TerminalBridge {
       this.lastActivity = Date.now();
       if (this.upstream?.readyState === WebSocket.OPEN) return; // relayed by relay() once connected
       if (!this.init) {
-        this.init = data;
+        // Checked before anything is opened upstream: a junk first message costs the runner nothing.
+        this.init = parseInit(data);
+        if (!this.init) return this.close(CloseCode.POLICY_VIOLATION, 'the first message must be the init message');
         this.initArrived?.();
+        return;
       }
-      else if (this.queued.length < MAX_QUEUED_BEFORE_UPSTREAM && dropInput(data)) this.queued.push(data); // no typing ahead of the terminal
+      const early = dropInput(data) && clampResize(data); // no typing ahead of the terminal
+      if (!early || this.queued.length >= MAX_QUEUED_BEFORE_UPSTREAM || this.queuedBytes + early.length > MAX_QUEUED_BYTES_BEFORE_UPSTREAM) return;
+      this.queued.push(early);
+      this.queuedBytes += early.length;
     });
     client.once('close', () => this.finish(log));
     this.watchLiveness();
@@ -116,6 +129,7 @@ export class TerminalBridge {
             this.ctx.metrics.upstreamConnectSeconds.observe((Date.now() - started) / 1000);
             return;
           } catch (err) {
+            if (err instanceof RunnerFull) return this.refuseFull(log, err);
             log.debug({ err: (err as Error).message }, 'runner not reachable yet');
           }
         }
@@ -138,41 +152,35 @@ export class TerminalBridge {
     }
   }
 
-  private openUpstream(session: TerminalSession): Promise<void> {
-    const host = session.runner_host!.includes(':') ? `[${session.runner_host}]` : session.runner_host;
-    const credential = Buffer.from(session.runner_credential).toString('base64');
-    const upstream = new WebSocket(`ws://${host}:${session.runner_port}/ws`, [WS_SUBPROTOCOL], {
-      headers: { authorization: `Basic ${credential}` },
-      handshakeTimeout: 5_000,
-      maxPayload: this.ctx.settings.maxMessageBytes,
-      perMessageDeflate: false,
-    });
-    return new Promise((resolve, reject) => {
-      upstream.once('error', reject);
-      upstream.once('unexpected-response', (_req, res) => reject(new Error(`runner answered HTTP ${res.statusCode}`)));
-      upstream.once('open', () => {
-        upstream.off('error', reject);
-        upstream.on('error', () => {}); // a reset after open ends in 'close', handled below
-        if (this.closed) {
-          upstream.close(CloseCode.NORMAL);
-          return resolve();
-        }
-        this.upstream = upstream;
-        const init = initForRunner(this.init!, session.runner_credential);
-        if (!init) return reject(new Error('the client sent no valid init message'));
-        upstream.send(init);
-        for (const message of this.queued.splice(0)) upstream.send(message);
-        const view = this.access.mode === 'view';
-        relay(this.client, upstream, (n) => (this.bytesIn += n), view ? dropInput : undefined);
-        const count = (n: number) => {
-          this.bytesOut += n;
-          this.lastActivity = Date.now();
-        };
-        relay(upstream, this.client, count, view ? markReadOnly : undefined);
-        upstream.once('close', (code) => this.onUpstreamClose(code));
-        resolve();
-      });
-    });
+  private async openUpstream(session: TerminalSession): Promise<void> {
+    const { socket: upstream, opened } = openRunner(session, this.ctx.settings.maxMessageBytes);
+    this.connecting = upstream;
+    try {
+      await opened;
+    } finally {
+      this.connecting = undefined;
+    }
+    if (this.closed) return void upstream.close(CloseCode.NORMAL);
+    this.upstream = upstream;
+    upstream.send(encodeInit({ ...this.init!, AuthToken: Buffer.from(session.runner_credential, 'utf8').toString('base64') }));
+    for (const message of this.queued.splice(0)) upstream.send(message);
+    this.queuedBytes = 0;
+    const view = this.access.mode === 'view';
+    relay(this.client, upstream, (n) => (this.bytesIn += n), view ? (data) => dropInput(data) && clampResize(data) : clampResize);
+    const count = (n: number) => {
+      this.bytesOut += n;
+      this.lastActivity = Date.now();
+    };
+    relay(upstream, this.client, count, view ? markReadOnly : undefined);
+    upstream.once('close', (code) => this.onUpstreamClose(code));
+  }
+
+  /** The runner has as many clients as it allows: said at once, not waited for (close 1013, try later). */
+  private refuseFull(log: Logger, err: Error): void {
+    log.info({ reason: err.message }, 'runner full: terminal refused');
+    this.ctx.metrics.refusals.inc({ reason: 'runner-full' });
+    this.send(notice('this session has too many viewers right now; close another of its terminals or try again later'));
+    this.close(CloseCode.TRY_AGAIN_LATER, 'the session has too many viewers');
   }
 
   private onUpstreamClose(code: number): void {
@@ -185,9 +193,9 @@ export class TerminalBridge {
 
   private announceEnd(session: TerminalSession): void {
     // The runner is gone, so this line is all the page will show: the supervisor's own account when known.
-    const how = session.failure_reason ? `: ${session.failure_reason}` : session.exit_code !== null ? ` (exit code ${session.exit_code})` : '';
+    const how = session.failure_reason ? `: ${plainReason(session.failure_reason)}` : session.exit_code !== null ? ` (exit code ${session.exit_code})` : '';
     this.send(notice(`the session has ended: ${session.status}${how}`));
-    if (session.exit_code !== null && asksForExitStatus(this.init!)) {
+    if (session.exit_code !== null && this.init?.capabilities?.includes(CAPABILITY_EXIT_STATUS)) {
       this.send(encodeExitStatus({ exitCode: session.exit_code, signal: null }));
     }
     this.close(CloseCode.NORMAL, `session ${session.status}`);
@@ -246,6 +254,7 @@ export class TerminalBridge {
     this.closed = true;
     for (const t of this.timers) clearInterval(t);
     this.watch?.close(); // a wait for the runner ends with the client
+    this.connecting?.terminate(); // and so does a handshake with it
     if (this.upstream && this.upstream.readyState !== WebSocket.CLOSED) this.upstream.close(CloseCode.NORMAL);
     const ms = Date.now() - this.started;
     this.ctx.metrics.connectionsOpen.dec();

@@ -19,7 +19,7 @@ beforeAll(async () => {
   f = await SessionFixture.start({ db: t.db });
   // 200 simultaneous attempts from one address on one session: the connection limits (counted while an attempt
   // is checked, before its token is) are not what this file tests.
-  const limits = { MAX_CONNECTIONS_PER_IP: '1000', MAX_CONNECTIONS_PER_SESSION: '1000' };
+  const limits = { MAX_CONNECTIONS_PER_IP: '1000', MAX_CONNECTIONS_PER_SESSION: '1000', RUNNER_MAX_CLIENTS: '1000' };
   gateways = await Promise.all([0, 1].map(() => startTestGateway({ databaseUrl: t.url, jwksUrl: f.jwks.jwksUrl, env: limits })));
   const create = async () => (await f.createSession('sleep 60')).sessionId;
   [sessionId, otherSessionId] = await Promise.all([create(), create()]);
